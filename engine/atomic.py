@@ -10,6 +10,9 @@ from pathlib import Path
 
 __all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
 
+#: Permissions of a new file (mkstemp's own 0600 would hide results from other users).
+_NEW_FILE_MODE = 0o644
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
@@ -24,6 +27,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        mode = target.stat().st_mode & 0o777 if target.exists() else _NEW_FILE_MODE
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -1,8 +1,9 @@
 """The one family of errors salesnet raises on purpose.
 
 Every error a user can cause by bad input is a :class:`SalesnetError`. Each subclass carries the
-location it concerns as fields (file, row, column, rule id, YAML line, scenario key), so that callers
-can act on them without parsing messages, and ``str(error)`` is a message a planner can read.
+location it concerns as fields (file, row, column, rule id, YAML line, scenario key), so that
+callers can act on them without parsing messages, and ``str(error)`` is a message a planner can
+read.
 The CLI prints ``str(error)`` and exits 1; it never shows a traceback for these.
 """
 

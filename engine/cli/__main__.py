@@ -1,0 +1,7 @@
+"""``python -m engine.cli`` runs the ``salesnet`` command line."""
+
+import sys
+
+from engine.cli import main
+
+sys.exit(main())

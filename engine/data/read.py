@@ -1,0 +1,68 @@
+"""Reading one table file (CSV or Parquet) into a raw DataFrame, with located errors.
+
+CSV is read as UTF-8 text, with or without a byte-order mark, every cell as a string (ids keep
+their leading zeros; types are checked afterwards, column by column). Parquet keeps its own types.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from engine.data.issues import IssueLog
+
+__all__ = ["read_table"]
+
+_LINE = re.compile(r"line (\d+)")
+
+
+def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        row = raw[: error.start].count(b"\n") + 1
+        snippet = raw[max(error.start - 10, 0) : error.end + 10]
+        log.error(label, "UTF-8 text (save the file as UTF-8)", row=row, value=snippet)
+        return None
+    if not text.strip():
+        log.error(label, "a header row naming the columns (the file is empty)")
+        return None
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
+        )
+    except pd.errors.ParserError as error:
+        found = _LINE.search(str(error))
+        log.error(
+            label,
+            f"well-formed CSV ({str(error).strip()})",
+            row=int(found.group(1)) if found else None,
+        )
+        return None
+
+
+def read_table(path: Path, label: str, log: IssueLog) -> pd.DataFrame | None:
+    """Read ``path`` (``.csv``, ``.csv.gz`` or ``.parquet``); ``None`` when it can't be read.
+
+    ``label`` is the name used in messages (usually the path as the user gave it).
+    """
+    if not path.is_file():
+        log.error(label, "an existing file")
+        return None
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        try:
+            return pd.read_parquet(path)
+        except Exception as error:  # pyarrow raises many types for a bad file
+            log.error(label, f"a readable Parquet file ({type(error).__name__}: {error})")
+            return None
+    if name.endswith(".csv.gz"):
+        return _parse_csv(gzip.decompress(path.read_bytes()), label, log)
+    if name.endswith(".csv"):
+        return _parse_csv(path.read_bytes(), label, log)
+    log.error(label, "a .csv or .parquet file")
+    return None

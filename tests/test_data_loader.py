@@ -1,0 +1,232 @@
+"""Loading and validating datasets: every broken case names file, row, column and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from engine.cli import main
+from engine.data import dataset_from_frames, load_dataset
+from engine.data.write import write_dataset
+from engine.demo import load_demo
+from engine.errors import DataError, SalesnetError
+
+
+def _edit_csv(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _problems(folder: Path) -> DataError:
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    return caught.value
+
+
+def test_demo_is_valid() -> None:
+    dataset = load_demo()
+    assert dataset.warnings == ()
+    assert len(dataset.territories) == 282
+    assert len(dataset.accounts) == 20_000
+    assert dataset.territories["id"].str.len().eq(5).all()  # FIPS keep leading zeros as text
+
+
+def test_missing_column_names_file_and_column(demo_copy: Path) -> None:
+    path = demo_copy / "partners.csv"
+    frame = pd.read_csv(path, dtype=str).drop(columns=["capacity"])
+    frame.to_csv(path, index=False)
+    error = _problems(demo_copy)
+    (issue,) = error.issues
+    assert issue.file == str(path) and issue.row == 1
+    assert "'capacity'" in issue.expected
+
+
+def test_bad_type_names_row_column_and_value(demo_copy: Path) -> None:
+    path = demo_copy / "territories.csv"
+    _edit_csv(path, ",523600.0,", ",lots,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.file, issue.row, issue.column, issue.value) == (str(path), 2, "potential", "lots")
+    assert "a number" in issue.expected
+
+
+def test_dangling_territory_reference(demo_copy: Path) -> None:
+    path = demo_copy / "accounts.csv"
+    _edit_csv(path, "AC0000001,17089,", "AC0000001,99999,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (2, "territory", "99999")
+    assert "territories" in issue.expected
+
+
+def test_duplicate_id_points_at_first_occurrence(demo_copy: Path) -> None:
+    path = demo_copy / "reps.csv"
+    _edit_csv(path, "R0002,", "R0001,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (3, "id", "R0001")
+    assert "first seen at row 2" in issue.expected
+
+
+def test_negative_capacity(demo_copy: Path) -> None:
+    path = demo_copy / "partners.csv"
+    _edit_csv(path, ",5432000.0,", ",-5432000.0,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (2, "capacity", "-5432000.0")
+    assert ">= 0" in issue.expected
+
+
+def test_non_utf8_file_names_its_row(demo_copy: Path) -> None:
+    path = demo_copy / "reps.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"FIELD", b"F\xe9ELD", 1)
+    path.write_bytes(b"\n".join(lines))
+    (issue,) = _problems(demo_copy).issues
+    assert issue.file == str(path) and issue.row == 4
+    assert "UTF-8" in issue.expected
+
+
+def test_empty_file(demo_copy: Path) -> None:
+    path = demo_copy / "budgets.csv"
+    path.write_bytes(b"")
+    (issue,) = _problems(demo_copy).issues
+    assert issue.file == str(path) and "empty" in issue.expected
+
+
+def test_adjacency_to_unknown_territory(demo_copy: Path) -> None:
+    path = demo_copy / "adjacency.csv"
+    _edit_csv(path, "17001,17009,", "17001,00000,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.file, issue.row, issue.column, issue.value) == (str(path), 2, "b", "00000")
+
+
+def test_all_errors_of_a_file_reported_together(demo_copy: Path) -> None:
+    path = demo_copy / "accounts.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[[0, 5, 9], "revenue_12m"] = "n/a"
+    frame.loc[7, "satisfaction"] = "11"
+    frame.to_csv(path, index=False)
+    issues = _problems(demo_copy).issues
+    assert [(i.row, i.column) for i in issues] == [
+        (2, "revenue_12m"),
+        (7, "revenue_12m"),
+        (11, "revenue_12m"),
+        (9, "satisfaction"),
+    ]
+
+
+def test_issue_list_is_capped_with_a_count(demo_copy: Path) -> None:
+    path = demo_copy / "accounts.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["revenue_12m"] = "?"
+    frame.to_csv(path, index=False)
+    error = _problems(demo_copy)
+    assert len(error.issues) == 25 and error.omitted == 20_000 - 25
+    assert "19975 more" in str(error)
+
+
+def test_unknown_column_suggests_the_close_one(demo_copy: Path) -> None:
+    _edit_csv(demo_copy / "territories.csv", "potential", "potental")
+    messages = [str(issue) for issue in _problems(demo_copy).issues]
+    assert any("did you mean 'potential'" in text for text in messages)
+
+
+def test_bom_and_unicode_names_round_trip(demo_copy: Path, tmp_path: Path) -> None:
+    path = demo_copy / "reps.csv"
+    text = path.read_text(encoding="utf-8").replace("Emily Novak", "张伟 (Zhāng Wěi) — Ñandú", 1)
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    dataset = load_dataset(demo_copy)
+    assert dataset.reps.loc[1, "name"] == "张伟 (Zhāng Wěi) — Ñandú"
+    assert dataset.reps.columns[0] == "id"  # the BOM is not part of the first header
+    out = write_dataset(dataset, tmp_path / "again")
+    again = load_dataset(out.parent)
+    assert again.reps.loc[1, "name"] == "张伟 (Zhāng Wěi) — Ñandú"
+
+
+def test_parquet_and_csv_load_the_same(tmp_path: Path) -> None:
+    dataset = load_demo()
+    write_dataset(dataset, tmp_path / "pq", fmt="parquet")
+    again = load_dataset(tmp_path / "pq")
+    assert again.content_hash == dataset.content_hash
+    for name, frame in dataset.frames.items():
+        pd.testing.assert_frame_equal(again.frames[name], frame, check_dtype=True)
+
+
+def test_frames_are_validated_and_not_mutated() -> None:
+    dataset = load_demo()
+    frames = {name: frame.astype("object") for name, frame in dataset.frames.items()}
+    before = {name: frame.copy() for name, frame in frames.items()}
+    rebuilt = dataset_from_frames(frames, dataset.manifest)
+    for name, frame in frames.items():
+        pd.testing.assert_frame_equal(frame, before[name])
+    assert rebuilt.content_hash == dataset.content_hash
+    frames["partners"].loc[0, "capacity"] = -1
+    with pytest.raises(DataError, match=r"<partners>, row 2, column 'capacity'"):
+        dataset_from_frames(frames, dataset.manifest)
+
+
+def test_tables_handed_out_are_copies() -> None:
+    dataset = load_demo()
+    territories = dataset.territories
+    territories.loc[0, "potential"] = -5.0
+    assert dataset.territories.loc[0, "potential"] >= 0
+
+
+def test_graph_warnings_do_not_fail(demo_copy: Path) -> None:
+    path = demo_copy / "adjacency.csv"
+    frame = pd.read_csv(path, dtype=str)
+    isolated = {"39001"}  # Adams County, OH: cut it off from every neighbour
+    keep = ~(frame["a"].isin(isolated) | frame["b"].isin(isolated))
+    extra = pd.DataFrame({"a": ["17001"], "b": ["17001"], "travel_time": ["0.1"]})
+    pd.concat([frame[keep], extra]).to_csv(path, index=False)
+    dataset = load_dataset(demo_copy)
+    text = " ".join(str(w) for w in dataset.warnings)
+    assert "2 components" in text and "39001" in text
+    assert "itself" in text
+
+
+def test_conflicting_duplicate_border_is_an_error(demo_copy: Path) -> None:
+    path = demo_copy / "adjacency.csv"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("17009,17001,9.99\n")
+    (issue,) = _problems(demo_copy).issues
+    assert issue.column == "travel_time" and "17001–17009" in issue.expected
+
+
+def test_rep_on_a_partner_channel(demo_copy: Path) -> None:
+    _edit_csv(demo_copy / "reps.csv", "R0001,李娜,FIELD,", "R0001,李娜,DIST,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (2, "channel", "DIST")
+
+
+def test_errors_are_one_family() -> None:
+    assert issubclass(DataError, SalesnetError)
+
+
+@pytest.mark.parametrize(
+    ("table", "old", "new"),
+    [
+        ("partners.csv", ",5432000.0,", ",-5432000.0,"),
+        ("territories.csv", ",523600.0,", ",lots,"),
+        ("adjacency.csv", "17001,17009,", "17001,00000,"),
+    ],
+)
+def test_cli_validate_exits_1_without_traceback(
+    demo_copy: Path, capsys: pytest.CaptureFixture[str], table: str, old: str, new: str
+) -> None:
+    _edit_csv(demo_copy / table, old, new)
+    assert main(["data", "validate", str(demo_copy)]) == 1
+    err = capsys.readouterr().err
+    assert table in err and "row 2" in err and "Traceback" not in err
+
+
+def test_cli_validate_and_describe_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "validate", "demo"]) == 0
+    assert main(["data", "describe", "demo", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"territories": 282' in out and '"components": 1' in out
+
+
+def test_cli_usage_error_exits_2() -> None:
+    assert main(["data", "validate"]) == 2
+    assert main(["data", "frobnicate"]) == 2
