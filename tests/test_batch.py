@@ -1,0 +1,111 @@
+"""Batch isolation, hard time limits, atomic results and resume, on jobs that behave as told."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.batch import BatchJob, run_batch
+from engine.errors import ScenarioError
+
+
+def work(payload: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A job: sleeps, fails, hangs or crashes as told, else writes a file and returns a summary."""
+    kind = payload.get("kind", "ok")
+    if kind == "bad-input":
+        raise ScenarioError("budget must be positive", file="broken.yaml", key="budget")
+    if kind == "bug":
+        raise ZeroDivisionError("oops")
+    if kind == "hang":
+        time.sleep(60)
+    if kind == "die":
+        os._exit(7)
+    if kind == "ok":
+        counter = Path(payload["counter"])
+        with counter.open("a", encoding="utf-8") as handle:
+            handle.write(payload["name"] + "\n")
+    time.sleep(payload.get("sleep", 0.0))
+    (folder / "plan.json").write_text(json.dumps({"value": payload["value"]}), encoding="utf-8")
+    return {"value": payload["value"]}
+
+
+def _jobs(tmp_path: Path, kinds: list[str]) -> list[BatchJob]:
+    counter = str(tmp_path / "runs.txt")
+    return [
+        BatchJob(
+            f"s{i}-{kind}",
+            f"key-{i}",
+            {"kind": kind, "value": i, "counter": counter, "name": f"s{i}"},
+        )
+        for i, kind in enumerate(kinds)
+    ]
+
+
+def test_one_broken_scenario_does_not_stop_the_rest(tmp_path: Path) -> None:
+    jobs = _jobs(tmp_path, ["ok", "bad-input", "ok", "bug", "die", "ok"])
+    result = run_batch(work, jobs, tmp_path / "out", workers=2, timeout=20)
+    status = {o.name: o.status for o in result.outcomes}
+    assert status == {
+        "s0-ok": "done", "s1-bad-input": "failed", "s2-ok": "done",
+        "s3-bug": "crashed", "s4-die": "crashed", "s5-ok": "done",
+    }  # fmt: skip
+    assert "broken.yaml" in result.outcomes[1].message
+    assert "ZeroDivisionError" in result.outcomes[3].message
+    assert (tmp_path / "out" / "s3-bug.failed" / "error.txt").exists()
+    for name in ("s0-ok", "s2-ok", "s5-ok"):
+        assert json.loads((tmp_path / "out" / name / "plan.json").read_text())["value"] >= 0
+    assert not (tmp_path / "out" / "s1-bad-input").exists()  # nothing half-written
+    summary = (tmp_path / "out" / "summary.csv").read_text()
+    assert "s1-bad-input,key-1,failed" in summary
+
+
+def test_hard_time_limit_kills_a_hung_job(tmp_path: Path) -> None:
+    jobs = _jobs(tmp_path, ["hang", "ok"])
+    start = time.perf_counter()
+    result = run_batch(work, jobs, tmp_path / "out", workers=2, timeout=1.0)
+    assert time.perf_counter() - start < 10
+    assert [o.status for o in result.outcomes] == ["timeout", "done"]
+    assert "1 s limit" in result.outcomes[0].message
+
+
+def test_resume_skips_what_is_done_and_runs_nothing_twice(tmp_path: Path) -> None:
+    jobs = _jobs(tmp_path, ["ok", "ok", "bad-input", "ok"])
+    first = run_batch(work, jobs, tmp_path / "out", workers=2, timeout=20)
+    assert [o.status for o in first.outcomes] == ["done", "done", "failed", "done"]
+    # an interrupted run: one result folder lost its marker (as if killed before the rename)
+    (tmp_path / "out" / "s3-ok" / "job.json").unlink()
+    second = run_batch(work, jobs, tmp_path / "out", workers=2, timeout=20)
+    assert [o.status for o in second.outcomes] == ["skipped", "skipped", "failed", "done"]
+    runs = sorted((tmp_path / "runs.txt").read_text().split())
+    assert runs == ["s0", "s1", "s3", "s3"]
+    assert second.outcomes[0].summary == {"value": 0}
+    # a changed input (new key) runs again
+    changed = [BatchJob(jobs[0].name, "key-new", jobs[0].payload), *jobs[1:]]
+    third = run_batch(work, changed, tmp_path / "out", workers=2, timeout=20)
+    assert third.outcomes[0].status == "done"
+
+
+def test_names_must_be_unique_folder_names(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unique"):
+        run_batch(work, [BatchJob("a", "1", {}), BatchJob("a", "2", {})], tmp_path)
+    with pytest.raises(ValueError, match="plain folder"):
+        run_batch(work, [BatchJob("../x", "1", {})], tmp_path)
+
+
+def test_dask_local_cluster_matches_local(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    jobs = _jobs(tmp_path, ["ok", "bad-input", "ok"])
+    local = run_batch(work, jobs, tmp_path / "local", workers=2, timeout=30)
+    dask = run_batch(work, jobs, tmp_path / "dask", workers=2, timeout=30, executor="dask")
+    assert [(o.name, o.status, dict(o.summary)) for o in dask.outcomes] == [
+        (o.name, o.status, dict(o.summary)) for o in local.outcomes
+    ]
+    for name in ("s0-ok", "s2-ok"):
+        assert (tmp_path / "dask" / name / "plan.json").read_bytes() == (
+            tmp_path / "local" / name / "plan.json"
+        ).read_bytes()
