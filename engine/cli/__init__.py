@@ -33,6 +33,10 @@ class SalesnetGroup(click.Group):
             ctx.exit(EXIT_INVALID)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:  # the reader went away (`salesnet ... | head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_INVALID)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
