@@ -1,0 +1,200 @@
+"""``salesnet rules``: check, test and evaluate decision-table files.
+
+Exit codes: 0 when every file is fine (warnings alone do not fail a check), 1 when a check finds an
+error, a test fails, or a file cannot be loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from engine.atomic import atomic_path
+from engine.errors import DataError, DataIssue, RuleError
+from engine.rules.check import check_file
+from engine.rules.evaluate import evaluate
+from engine.rules.loader import load_rules
+from engine.rules.testing import run_tests
+
+__all__ = ["rules"]
+
+_FILES = click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False)
+)
+
+
+def _fail() -> None:
+    click.get_current_context().exit(1)
+
+
+def _table_path(path: str) -> Path:
+    """A data file, or the accounts table of a dataset folder (``demo``: the shipped demo)."""
+    candidate = Path(path)
+    if path == "demo" and not candidate.exists():
+        from engine.demo import demo_path
+
+        candidate = Path(demo_path())
+    if candidate.is_dir():
+        for name in ("accounts.parquet", "accounts.csv"):
+            if (candidate / name).exists():
+                return candidate / name
+        raise DataError(
+            [DataIssue(str(candidate), "a folder with accounts.csv or accounts.parquet")]
+        )
+    return candidate
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """Read a CSV or Parquet table; unreadable files raise DataError."""
+    target = _table_path(path)
+    try:
+        if target.suffix.lower() == ".parquet":
+            return pd.read_parquet(target)
+        return pd.read_csv(target)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError(
+            [DataIssue(str(target), f"a readable CSV or Parquet table ({exc})")]
+        ) from None
+
+
+def _columns_of(path: str) -> list[str]:
+    target = _table_path(path)
+    if target.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(target).names)
+    return list(read_table_header(target))
+
+
+def read_table_header(target: Path) -> list[str]:
+    try:
+        return list(pd.read_csv(target, nrows=0).columns)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise DataError([DataIssue(str(target), f"a readable CSV table ({exc})")]) from None
+
+
+@click.group()
+def rules() -> None:
+    """Check, test and evaluate rule files (decision tables)."""
+
+
+@rules.command()
+@_FILES
+@click.option(
+    "--data",
+    "data_path",
+    help="A data table (or dataset folder) whose columns the "
+    "rules may read; unknown columns become errors.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
+    """Check FILES statically: syntax, types, overlaps, gaps, rules that never fire."""
+    columns = _columns_of(data_path) if data_path else None
+    errors = warnings = 0
+    for file in files:
+        findings = check_file(file, columns=columns)
+        for finding in findings:
+            if finding.severity == "error":
+                errors += 1
+            else:
+                warnings += 1
+                if quiet:
+                    continue
+            click.echo(str(finding))
+        if not findings and not quiet:
+            click.echo(f"{file}: ok")
+    click.echo(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)", err=True)
+    if errors:
+        _fail()
+
+
+@rules.command()
+@_FILES
+@click.option("--quiet", "-q", is_flag=True, help="Print failures only.")
+def test(files: tuple[str, ...], quiet: bool) -> None:
+    """Run the tests embedded in FILES."""
+    failed = passed = 0
+    for file in files:
+        try:
+            outcomes = run_tests(load_rules(file))
+        except RuleError as exc:
+            click.echo(f"error: {exc}")
+            failed += 1
+            continue
+        for outcome in outcomes:
+            if outcome.passed:
+                passed += 1
+            else:
+                failed += 1
+            if not outcome.passed or not quiet:
+                click.echo(str(outcome))
+    click.echo(f"{passed} passed, {failed} failed", err=True)
+    if failed:
+        _fail()
+
+
+def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            column = column.map(
+                lambda v: json.dumps(list(v), ensure_ascii=False) if isinstance(v, tuple) else v
+            )
+        out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype == object:
+            column = column.map(lambda v: list(v) if isinstance(v, tuple) else v)
+        out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+@rules.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    help="Accounts table (.csv or .parquet), a dataset folder, or `demo`.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Result table (.csv or .parquet), written atomically.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Evaluation date for effective dates (default: today).",
+)
+def eval_command(file: str, data_path: str, out_path: str, as_of: dt.datetime | None) -> None:
+    """Evaluate the tables in FILE over a data table; write outputs and matched rule ids."""
+    ruleset = load_rules(file)
+    data = read_table(data_path)
+    day = as_of.date() if as_of else dt.date.today()
+    started = time.perf_counter()
+    result = evaluate(ruleset, data, as_of=day)
+    seconds = time.perf_counter() - started
+    if "id" in data.columns and "id" not in result.columns:
+        result.insert(0, "id", data["id"])
+    target = Path(out_path)
+    with atomic_path(target) as tmp:
+        if target.suffix.lower() == ".parquet":
+            _for_parquet(result).to_parquet(tmp, index=False)
+        else:
+            _for_csv(result).to_csv(tmp, index=False)
+    click.echo(f"{len(result)} rows evaluated in {seconds:.3f} s (as of {day}) -> {target}")

@@ -1,0 +1,232 @@
+"""Tokenizer and recursive-descent parser of condition cells (see engine.rules.conditions)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import RuleError
+
+if TYPE_CHECKING:
+    from engine.rules.conditions import Interval
+
+__all__ = ["Atom", "ParsedCell", "parse_cell_text"]
+
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<number>[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?![A-Za-z_\d]))
+  | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<op>>=|<=|!=|==|<>|>|<|=)
+  | (?P<dots>\.\.)
+  | (?P<punct>[,()\[\]])
+  | (?P<word>[A-Za-z_][A-Za-z0-9_\-./&]*)
+    """,
+    re.VERBOSE,
+)
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One alternative in a cell: a numeric interval, a text/bool value set, or null."""
+
+    kind: str  # number | string | boolean | null
+    interval: Interval | None = None
+    values: frozenset[object] = field(default_factory=frozenset)
+    negated: bool = False
+
+    @staticmethod
+    def number(interval: Interval) -> Atom:
+        return Atom("number", interval=interval)
+
+    @staticmethod
+    def text(value: str, negated: bool = False) -> Atom:
+        return Atom("string", values=frozenset({value}), negated=negated)
+
+    @staticmethod
+    def boolean(value: bool, negated: bool = False) -> Atom:
+        return Atom("boolean", values=frozenset({value}), negated=negated)
+
+    @staticmethod
+    def null() -> Atom:
+        return Atom("null")
+
+
+@dataclass(frozen=True)
+class ParsedCell:
+    atoms: tuple[Atom, ...]
+    negated: bool
+
+
+def _unquote(text: str) -> str:
+    body = text[1:-1]
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+
+
+class _Parser:
+    def __init__(self, text: str, where: dict[str, Any]) -> None:
+        self.text = text
+        self.where = where
+        self.tokens = self._tokenize(text)
+        self.pos = 0
+
+    def error(self, message: str, token: Token | None = None) -> RuleError:
+        at = token.pos if token is not None else len(self.text)
+        return RuleError(
+            f"column {self.where['column']!r}, condition {self.text!r}: {message} "
+            f"(at character {at + 1})",
+            file=self.where["file"],
+            rule_id=self.where["rule_id"],
+            line=self.where["line"],
+        )
+
+    def _tokenize(self, text: str) -> list[Token]:
+        tokens: list[Token] = []
+        pos = 0
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None:
+                raise self.error(f"unexpected character {text[pos]!r}", Token("?", "", pos))
+            kind = match.lastgroup or ""
+            if kind != "space":
+                tokens.append(Token(kind, match.group(), pos))
+            pos = match.end()
+        return tokens
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> Token:
+        token = self.peek()
+        if token is None:
+            raise self.error("unexpected end of condition")
+        self.pos += 1
+        return token
+
+    def expect(self, text: str) -> Token:
+        token = self.take()
+        if token.text != text:
+            raise self.error(f"expected {text!r}, found {token.text!r}", token)
+        return token
+
+    def number(self, token: Token) -> float:
+        if token.kind != "number":
+            raise self.error(f"expected a number, found {token.text!r}", token)
+        value = float(token.text)
+        if math.isinf(value):
+            raise self.error(f"number {token.text} is out of range", token)
+        return value
+
+    def parse(self) -> ParsedCell:
+        negated = False
+        first = self.peek()
+        if first is not None and first.kind == "word" and first.text.lower() == "not":
+            nxt = self.tokens[self.pos + 1] if self.pos + 1 < len(self.tokens) else None
+            if nxt is not None and nxt.text == "(":
+                self.pos += 2
+                negated = True
+        atoms = [self.item()]
+        while (token := self.peek()) is not None and token.text == ",":
+            self.take()
+            atoms.append(self.item())
+        if negated:
+            self.expect(")")
+        extra = self.peek()
+        if extra is not None:
+            raise self.error(f"unexpected {extra.text!r}", extra)
+        return ParsedCell(tuple(atoms), negated)
+
+    def item(self) -> Atom:
+        from engine.rules.conditions import Interval
+
+        token = self.take()
+        if token.kind == "op":
+            return self.comparison(token)
+        if token.text in ("[", "(", "]"):
+            return self.interval(token)
+        if token.kind == "number":
+            value = self.number(token)
+            return Atom.number(Interval(value, value))
+        if token.kind == "string":
+            return Atom.text(_unquote(token.text))
+        if token.kind == "word":
+            word = token.text.lower()
+            if word == "null":
+                return Atom.null()
+            if word in ("true", "false"):
+                return Atom.boolean(word == "true")
+            if word == "not":
+                raise self.error("not(...) must enclose the whole cell", token)
+            return Atom.text(token.text)
+        raise self.error(f"unexpected {token.text!r}", token)
+
+    def comparison(self, op: Token) -> Atom:
+        from engine.rules.conditions import Interval
+
+        symbol = {"==": "=", "<>": "!="}.get(op.text, op.text)
+        token = self.take()
+        if token.kind in ("string", "word") and token.text.lower() not in ("null", "not"):
+            word = token.text.lower()
+            if word in ("true", "false") and token.kind == "word":
+                if symbol not in ("=", "!="):
+                    raise self.error(f"{op.text} cannot compare booleans", op)
+                return Atom.boolean(word == "true", negated=symbol == "!=")
+            if symbol not in ("=", "!="):
+                raise self.error(f"{op.text} cannot compare text; use = or !=", op)
+            text = _unquote(token.text) if token.kind == "string" else token.text
+            return Atom.text(text, negated=symbol == "!=")
+        value = self.number(token)
+        inf = math.inf
+        intervals = {
+            "=": Interval(value, value),
+            ">=": Interval(value, inf, True, False),
+            ">": Interval(value, inf, False, False),
+            "<=": Interval(-inf, value, False, True),
+            "<": Interval(-inf, value, False, False),
+        }
+        if symbol == "!=":
+            # two atoms would be needed; encode as a negated single point via the caller
+            return _not_equal(value)
+        return Atom.number(intervals[symbol])
+
+    def interval(self, opener: Token) -> Atom:
+        from engine.rules.conditions import Interval
+
+        low = self.number(self.take())
+        self.expect("..")
+        high_token = self.take()
+        high = self.number(high_token)
+        closer = self.take()
+        if closer.text not in ("]", ")", "["):
+            raise self.error(
+                f"expected ']' or ')' to close the interval, found {closer.text!r}", closer
+            )
+        if low > high:
+            raise self.error(f"interval runs backwards ({low:g} > {high:g})", high_token)
+        return Atom.number(Interval(low, high, opener.text == "[", closer.text == "]"))
+
+
+def _not_equal(value: float) -> Atom:
+    from engine.rules.conditions import Interval
+
+    # != v as the union (-inf, v) ∪ (v, inf): an Atom holds one interval, so mark it with
+    # ``negated`` and let the combiner split it.
+    return Atom("number", interval=Interval(value, value), negated=True)
+
+
+def parse_cell_text(
+    text: str, *, column: str, file: str | None, rule_id: str | None, line: int | None
+) -> ParsedCell:
+    """Parse the text of one condition cell into atoms (RuleError on any syntax problem)."""
+    where: dict[str, Any] = {"column": column, "file": file, "rule_id": rule_id, "line": line}
+    return _Parser(text, where).parse()

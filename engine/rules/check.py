@@ -1,0 +1,318 @@
+"""Static checker of decision-table files (``salesnet rules check``).
+
+Besides every load-time problem (YAML, schema, condition syntax, type mismatches, unknown columns,
+outputs outside ``allowed``, duplicate ids, cycles), it reports, analytically from the conditions
+(not from sample data):
+
+* ``overlap`` (error) — unique tables: two rules in effect at the same time whose conditions
+  intersect on every input; any tables: the same, when their outputs differ;
+* ``gap`` — input regions (numeric pieces between boundaries, within ``min``/``max``; declared
+  ``values`` of text inputs; booleans) no rule covers. Error for single-hit tables without a
+  default, warning otherwise (the default or null is used there);
+* ``unreachable`` (warning) — first tables: a rule whose whole region earlier rules cover; any
+  table: a rule whose conditions match nothing, or whose dates lie outside the table's;
+* ``unknown-column`` (error) — with ``columns`` (a dataset's column names), inputs that are
+  neither data columns nor earlier tables' outputs; ``unknown-value`` (warning) — a text condition
+  names a value outside the input's declared ``values``.
+
+Gap and shadow analysis runs once per period in which a different set of rules is in effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+
+from engine.errors import RuleError
+from engine.rules.loader import compile_rules
+from engine.rules.model import CompiledRule, CompiledTable, Finding, RuleSet, in_effect
+from engine.rules.regions import (
+    Piece,
+    cell_index,
+    conditions_intersect,
+    input_pieces,
+    merged_regions,
+    rule_cover,
+)
+from engine.rules.tables import HitPolicy
+from engine.yamlio import load_yaml_file
+
+__all__ = ["check_file", "check_ruleset"]
+
+MAX_CELLS = 200_000
+MAX_LISTED = 10
+
+
+def check_file(
+    path: str | os.PathLike[str], *, columns: Iterable[str] | None = None
+) -> list[Finding]:
+    """Every finding for one rule file, sorted by line."""
+    name = str(path)
+    try:
+        raw = load_yaml_file(path)
+    except RuleError as exc:
+        return [Finding("error", "yaml", exc.message, name, line=exc.line)]
+    ruleset, findings = compile_rules(raw, file=name)
+    if ruleset is not None:
+        broken = {f.table for f in findings if f.severity == "error"}
+        findings.extend(check_ruleset(ruleset, columns=columns, skip=broken))
+    return sorted(findings, key=lambda f: (f.line or 0, f.severity, f.code, f.message))
+
+
+def check_ruleset(
+    ruleset: RuleSet, *, columns: Iterable[str] | None = None, skip: Iterable[str | None] = ()
+) -> list[Finding]:
+    """Analytic findings for compiled tables (tables named in ``skip`` are left out)."""
+    findings: list[Finding] = []
+    skipped = set(skip)
+    if columns is not None:
+        findings.extend(_unknown_columns(ruleset, set(columns)))
+    for table in ruleset.tables:
+        if table.id in skipped:
+            continue
+        findings.extend(_values_outside_domain(table))
+        findings.extend(_overlaps(table))
+        seen: set[str] = set()
+        for rules in _periods(table):
+            for finding in _coverage(table, rules):
+                if finding.message not in seen:
+                    seen.add(finding.message)
+                    findings.append(finding)
+    return findings
+
+
+def _finding(
+    table: CompiledTable,
+    severity: Literal["error", "warning"],
+    code: str,
+    message: str,
+    rule: CompiledRule | None = None,
+) -> Finding:
+    return Finding(
+        severity,
+        code,
+        message,
+        table.file,
+        table.id,
+        rule.id if rule else None,
+        rule.line if rule else table.line,
+    )
+
+
+def _unknown_columns(ruleset: RuleSet, columns: set[str]) -> list[Finding]:
+    produced = {o.name for t in ruleset.tables for o in t.outputs}
+    findings = []
+    for table in ruleset.tables:
+        for item in table.inputs:
+            needed = [item.name] if item.expression is None else sorted(item.expression.columns)
+            for name in needed:
+                if name not in columns and name not in produced:
+                    findings.append(
+                        Finding(
+                            "error",
+                            "unknown-column",
+                            f"input {item.name!r} reads column {name!r}, which is not in the data",
+                            table.file,
+                            table.id,
+                            line=item.line,
+                        )
+                    )
+    return findings
+
+
+def _values_outside_domain(table: CompiledTable) -> list[Finding]:
+    findings = []
+    for position, item in enumerate(table.inputs):
+        if item.type != "string" or item.values is None:
+            continue
+        for rule in table.rules:
+            unknown = sorted(
+                str(v) for v in rule.conditions[position].values if v not in item.values
+            )
+            if unknown:
+                findings.append(
+                    _finding(
+                        table,
+                        "warning",
+                        "unknown-value",
+                        f"{item.name}: {', '.join(map(repr, unknown))} not among "
+                        "the input's values",
+                        rule,
+                    )
+                )
+    return findings
+
+
+def _windows_meet(a: CompiledRule, b: CompiledRule) -> bool:
+    start = max((d for d in (a.effective_from, b.effective_from) if d), default=None)
+    end = min((d for d in (a.effective_until, b.effective_until) if d), default=None)
+    return start is None or end is None or start <= end
+
+
+def _overlaps(table: CompiledTable) -> list[Finding]:
+    if table.hit_policy not in (HitPolicy.UNIQUE, HitPolicy.ANY):
+        return []
+    findings = []
+    rules = table.rules
+    for i, first in enumerate(rules):
+        for second in rules[i + 1 :]:
+            if table.hit_policy == HitPolicy.ANY and first.outputs == second.outputs:
+                continue
+            if not _windows_meet(first, second):
+                continue
+            if all(
+                conditions_intersect(a, b)
+                for a, b in zip(first.conditions, second.conditions, strict=True)
+            ):
+                what = "" if table.hit_policy == HitPolicy.UNIQUE else " with different outputs"
+                findings.append(
+                    _finding(
+                        table,
+                        "error",
+                        "overlap",
+                        f"rules {first.id!r} and {second.id!r} can both match{what} "
+                        f"(hit policy {table.hit_policy.value}); "
+                        f"e.g. {_witness(table, first, second)}",
+                        second,
+                    )
+                )
+    return findings
+
+
+def _witness(table: CompiledTable, first: CompiledRule, second: CompiledRule) -> str:
+    parts = []
+    for item, a, b in zip(table.inputs, first.conditions, second.conditions, strict=True):
+        if a.is_any and b.is_any:
+            continue
+        parts.append(
+            f"{item.name} {b.source if a.is_any else a.source}"
+            if a.is_any or b.is_any
+            else f"{item.name} in both {a.source} and {b.source}"
+        )
+    return "; ".join(parts) or "any record"
+
+
+def _periods(table: CompiledTable) -> list[list[CompiledRule]]:
+    """The distinct sets of rules in effect over time (within the table's own period)."""
+    dates: set[dt.date] = {dt.date.min}
+    for rule in table.rules:
+        if rule.effective_from:
+            dates.add(rule.effective_from)
+        if rule.effective_until and rule.effective_until < dt.date.max:
+            dates.add(rule.effective_until + dt.timedelta(days=1))
+    sets: list[list[CompiledRule]] = []
+    for day in sorted(dates):
+        if not in_effect(table.effective_from, table.effective_until, day) and (
+            table.effective_from is None or day > table.effective_from
+        ):
+            continue
+        day = max(day, table.effective_from or day)
+        active = [rule for rule in table.rules if rule.active(day)]
+        if active not in sets:
+            sets.append(active)
+    return sets
+
+
+def _coverage(table: CompiledTable, rules: list[CompiledRule]) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in table.rules:
+        if any(
+            not c.any_value and not c.null and not c.intervals and not c.values and not c.negated
+            for c in rule.conditions
+        ):
+            findings.append(
+                _finding(
+                    table,
+                    "warning",
+                    "unreachable",
+                    f"rule {rule.id!r} can never fire: a condition matches nothing",
+                    rule,
+                )
+            )
+        if not _windows_meet_table(table, rule):
+            findings.append(
+                _finding(
+                    table,
+                    "warning",
+                    "unreachable",
+                    f"rule {rule.id!r} is never in effect while the table is",
+                    rule,
+                )
+            )
+    pieces = [
+        input_pieces(item, [r.conditions[k] for r in table.rules])
+        for k, item in enumerate(table.inputs)
+    ]
+    cells = int(np.prod([len(p) for p in pieces]))
+    if cells > MAX_CELLS or any(len(p) == 0 for p in pieces):
+        if cells > MAX_CELLS:
+            findings.append(
+                _finding(
+                    table,
+                    "warning",
+                    "too-large",
+                    f"{cells} input regions: gap and shadow analysis skipped",
+                )
+            )
+        return findings
+    cover = rule_cover(rules, pieces)
+    covered = cover.any(axis=0) if len(rules) else np.zeros(cells, dtype=bool)
+    gaps = [
+        int(c)
+        for c in np.flatnonzero(~covered)
+        if not any(pieces[d][i].is_null for d, i in enumerate(cell_index(pieces, int(c))))
+    ]
+    if gaps:
+        severity: Literal["error", "warning"] = (
+            "error" if table.hit_policy.single and table.default is None else "warning"
+        )
+        regions = merged_regions(pieces, [int(c) for c in gaps])
+        listed = [_describe(table, pieces, texts) for texts in regions[:MAX_LISTED]]
+        more = f" and {len(regions) - MAX_LISTED} more" if len(regions) > MAX_LISTED else ""
+        fallback = "the default applies" if table.default is not None else "outputs are null"
+        findings.append(
+            _finding(
+                table,
+                severity,
+                "gap",
+                f"no rule covers {len(regions)} input region(s) ({fallback}): "
+                + "; ".join(listed)
+                + more,
+            )
+        )
+    if table.hit_policy == HitPolicy.FIRST:
+        earlier = np.zeros(cells, dtype=bool)
+        for k, rule in enumerate(rules):
+            mine = cover[k]
+            if mine.any() and not (mine & ~earlier).any():
+                findings.append(
+                    _finding(
+                        table,
+                        "warning",
+                        "unreachable",
+                        f"rule {rule.id!r} can never fire: earlier rules cover "
+                        "all of its conditions (hit policy first)",
+                        rule,
+                    )
+                )
+            earlier |= mine
+    return findings
+
+
+def _windows_meet_table(table: CompiledTable, rule: CompiledRule) -> bool:
+    starts = [d for d in (rule.effective_from, table.effective_from) if d]
+    ends = [d for d in (rule.effective_until, table.effective_until) if d]
+    return not starts or not ends or max(starts) <= min(ends)
+
+
+def _describe(table: CompiledTable, pieces: list[list[Piece]], texts: list[str]) -> str:
+    parts = [
+        f"{item.name} {text}"
+        for item, dimension, text in zip(table.inputs, pieces, texts, strict=True)
+        if len(dimension) > 1
+    ]
+    return " and ".join(parts) or "every record"
