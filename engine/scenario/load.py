@@ -1,0 +1,141 @@
+"""Reading scenario files and following ``extends`` chains into one merged :class:`ScenarioSpec`.
+
+Merging: a child's scalar fields replace its parent's; ``rules``, ``objective`` and ``solver``
+merge key by key (the child's keys win); ``overrides`` are the parent's followed by the child's;
+``sweep`` and ``name`` are not inherited. Paths are relative to the file that writes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.errors import ScenarioError
+from engine.scenario.model import Override, RuleFiles, ScenarioFile, SweepParameter
+from engine.solver import SolverSettings
+from engine.yamlio import line_at, load_yaml_file
+
+__all__ = ["DEMO_DATASET", "ScenarioSpec", "load_scenario"]
+
+DEMO_DATASET = "demo"
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A scenario with its ``extends`` chain merged and every path made absolute."""
+
+    name: str
+    file: str
+    chain: tuple[str, ...]
+    description: str
+    dataset: str
+    rules: RuleFiles
+    as_of: dt.date | None
+    objective: dict[str, Any]
+    solver: SolverSettings
+    overrides: tuple[tuple[str, int, Override], ...]  # (file, index in that file, override)
+    sweep: tuple[SweepParameter, ...]
+    parameters: tuple[tuple[str, Any], ...] = ()
+
+
+def _parse(path: Path) -> ScenarioFile:
+    raw = load_yaml_file(path, error=ScenarioError)
+    file = str(path)
+    if not isinstance(raw, dict):
+        raise ScenarioError("expected a mapping of scenario keys", file=file, line=1)
+    try:
+        return ScenarioFile.model_validate(raw)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        loc = [part for part in problem["loc"] if not isinstance(part, str) or part[:1] != "_"]
+        key = ".".join(str(part) for part in loc) or None
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (allowed: see `salesnet schema`)"
+        raise ScenarioError(message, file=file, key=key, line=line_at(raw, loc)) from None
+
+
+def _relative(base: Path, value: str | None) -> str | None:
+    if value is None or (value == DEMO_DATASET and not (base.parent / value).exists()):
+        return value
+    return str((base.parent / value).resolve())
+
+
+def _merge_model(parent: Any, child: Any) -> Any:
+    data = parent.model_dump(exclude_unset=True)
+    data.update(child.model_dump(exclude_unset=True))
+    return type(child).model_validate(data)
+
+
+def _load(
+    path: Path, seen: tuple[str, ...]
+) -> tuple[ScenarioFile, list[tuple[str, int, Override]], tuple[str, ...]]:
+    key = str(path.resolve())
+    if key in seen:
+        cycle = " → ".join([*seen[seen.index(key) :], key])
+        raise ScenarioError(f"extends forms a cycle: {cycle}", file=str(path), key="extends")
+    own = _parse(path)
+    rules = own.rules.model_dump(exclude_unset=True)
+    paths: dict[str, Any] = {
+        "rules": RuleFiles(**{k: _relative(path, v) for k, v in rules.items()})
+    }
+    if "dataset" in own.model_fields_set:
+        paths["dataset"] = _relative(path, own.dataset)
+    own = own.model_copy(update=paths)
+    overrides = [(str(path), index, item) for index, item in enumerate(own.overrides)]
+    if own.extends is None:
+        return own, overrides, (key,)
+    parent_path = path.parent / own.extends
+    if not parent_path.is_file():
+        raise ScenarioError(
+            f"extends a file that does not exist: {parent_path}", file=str(path), key="extends"
+        )
+    parent, parent_overrides, chain = _load(parent_path, (*seen, key))
+    merged = parent.model_copy(
+        update={
+            field: getattr(own, field)
+            for field in own.model_fields_set
+            if field not in ("rules", "objective", "solver", "overrides", "extends")
+        }
+        | {
+            "rules": _merge_model(parent.rules, own.rules)
+            if "rules" in own.model_fields_set
+            else parent.rules,
+            "objective": {**parent.objective, **own.objective},
+            "solver": _merge_model(parent.solver, own.solver),
+            "sweep": own.sweep,
+            "name": own.name,
+        }
+    )
+    return merged, parent_overrides + overrides, (*chain, key)
+
+
+def load_scenario(path: str | Path) -> ScenarioSpec:
+    """Read scenario ``path`` and the files it extends; errors name file, key and line."""
+    file = Path(path)
+    if not file.is_file():
+        raise ScenarioError("no such scenario file", file=str(path))
+    merged, overrides, chain = _load(file, ())
+    if merged.dataset is None:
+        raise ScenarioError(
+            "no dataset: give `dataset:` here or in a scenario it extends",
+            file=str(path),
+            key="dataset",
+        )
+    return ScenarioSpec(
+        name=merged.name or file.stem,
+        file=str(file.resolve()),
+        chain=chain,
+        description=merged.description,
+        dataset=merged.dataset,
+        rules=merged.rules,
+        as_of=merged.as_of,
+        objective=dict(merged.objective),
+        solver=merged.solver,
+        overrides=tuple(overrides),
+        sweep=tuple(merged.sweep),
+    )

@@ -1,0 +1,137 @@
+"""Applying a scenario's overrides to a dataset: select rows by condition, then change them.
+
+Selectors use the rules' condition grammar per column (ANDed). A selector matching no row is an
+error (it is almost always a typo). Dropping rows also drops the rows that reference them
+(a partner's coverage, a rep's or account's actuals); territories and channels cannot be dropped —
+set their potential or shares to zero instead. The result is validated again as a whole dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from engine.data.dataset import Dataset, dataset_from_frames
+from engine.errors import DataError, RuleError, ScenarioError
+from engine.rules.conditions import parse_condition
+from engine.scenario.model import Cell, Override
+
+__all__ = ["apply_change", "apply_overrides", "select_rows"]
+
+#: Dropping rows of a table also drops rows of these (table, column) that reference them.
+_CASCADE = {
+    "partners": (("coverage", "partner"), ("actuals", "partner")),
+    "reps": (("actuals", "rep"),),
+    "accounts": (("actuals", "account"),),
+}
+_UNDROPPABLE = {"territories", "channels"}
+
+
+def select_rows(
+    frame: pd.DataFrame, where: Mapping[str, Cell], *, file: str, key: str
+) -> np.ndarray:
+    """Boolean mask of the rows of ``frame`` matching every condition in ``where``."""
+    mask = np.ones(len(frame), dtype=bool)
+    for column, cell in where.items():
+        if column not in frame.columns:
+            known = ", ".join(map(str, frame.columns))
+            raise ScenarioError(
+                f"no column {column!r} (columns: {known})", file=file, key=f"{key}.where.{column}"
+            )
+        try:
+            condition = parse_condition(cast(Any, cell), column=column, file=file)
+            mask &= condition.mask(frame[column])
+        except RuleError as error:
+            raise ScenarioError(error.message, file=file, key=f"{key}.where.{column}") from None
+    return mask
+
+
+def apply_change(
+    frame: pd.DataFrame,
+    mask: np.ndarray,
+    action: str,
+    changes: Mapping[str, Any],
+    *,
+    file: str,
+    key: str,
+) -> pd.DataFrame:
+    """A copy of ``frame`` with ``action`` (set / scale / add) applied to the selected rows."""
+    out = frame.copy()
+    for column, value in changes.items():
+        if column not in out.columns:
+            raise ScenarioError(
+                f"no column {column!r} to {action}", file=file, key=f"{key}.{action}.{column}"
+            )
+        numeric = pd.api.types.is_numeric_dtype(out[column])
+        if action == "set":
+            if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
+                message = f"column {column!r} holds numbers; got {value!r}"
+                raise ScenarioError(message, file=file, key=f"{key}.set.{column}")
+            out[column] = out[column].where(~mask, value)
+            continue
+        if not numeric:
+            raise ScenarioError(
+                f"cannot {action} text column {column!r}", file=file, key=f"{key}.{action}.{column}"
+            )
+        numbers = out[column].astype("float64")
+        numbers = numbers.where(~mask, numbers * value if action == "scale" else numbers + value)
+        out[column] = numbers
+    return out
+
+
+def _drop(
+    frames: dict[str, pd.DataFrame], table: str, mask: np.ndarray, *, file: str, key: str
+) -> None:
+    if table in _UNDROPPABLE:
+        raise ScenarioError(
+            f"{table} cannot be dropped; set their potential or shares to 0 instead",
+            file=file,
+            key=f"{key}.drop",
+        )
+    gone = set(frames[table].loc[mask, "id"]) if "id" in frames[table].columns else set()
+    frames[table] = frames[table].loc[~mask].reset_index(drop=True)
+    for other, column in _CASCADE.get(table, ()):
+        if other in frames:
+            keep = ~frames[other][column].isin(gone)
+            frames[other] = frames[other].loc[keep].reset_index(drop=True)
+
+
+def apply_overrides(
+    dataset: Dataset, overrides: Iterable[tuple[str, int, Override]], *, scenario: str
+) -> Dataset:
+    """A new dataset with every override applied in order; ``dataset`` is not changed."""
+    frames = {name: frame.copy(deep=False) for name, frame in dataset.frames.items()}
+    changed = False
+    for file, index, override in overrides:
+        key = f"overrides[{index}]"
+        if override.table not in frames:
+            raise ScenarioError(
+                f"the dataset has no {override.table} table", file=file, key=f"{key}.table"
+            )
+        frame = frames[override.table]
+        mask = select_rows(frame, override.where, file=file, key=key)
+        if not mask.any():
+            raise ScenarioError(
+                f"the selector matches no row of {override.table}", file=file, key=f"{key}.where"
+            )
+        changed = True
+        if override.drop:
+            _drop(frames, override.table, mask, file=file, key=key)
+            continue
+        for action in ("set", "scale", "add"):
+            changes = getattr(override, action)
+            if changes is not None:
+                frames[override.table] = apply_change(
+                    frame, mask, action, changes, file=file, key=key
+                )
+    if not changed:
+        return dataset
+    try:
+        return dataset_from_frames(frames, dataset.manifest)
+    except DataError as error:
+        raise ScenarioError(
+            f"the overrides leave the dataset invalid: {error}", file=scenario, key="overrides"
+        ) from None
