@@ -17,9 +17,11 @@ import pandas as pd
 from engine.atomic import atomic_path
 from engine.errors import DataError, DataIssue, RuleError
 from engine.rules.check import check_file
+from engine.rules.embedded_tests import FILE_KINDS, run_file_tests
 from engine.rules.evaluate import evaluate
 from engine.rules.loader import load_rules
-from engine.rules.testing import run_tests
+from engine.rules.testing import TestOutcome, run_tests
+from engine.yamlio import load_yaml_file
 
 __all__ = ["rules"]
 
@@ -113,6 +115,14 @@ def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
         _fail()
 
 
+def _file_tests(file: str) -> list[TestOutcome]:
+    """Run a rule file's embedded tests, by its kind: incentives and risk, or decision tables."""
+    data = load_yaml_file(file)
+    if isinstance(data, dict) and data.get("kind") in FILE_KINDS:
+        return run_file_tests(file)
+    return run_tests(load_rules(file))
+
+
 @rules.command()
 @_FILES
 @click.option("--quiet", "-q", is_flag=True, help="Print failures only.")
@@ -121,7 +131,7 @@ def test(files: tuple[str, ...], quiet: bool) -> None:
     failed = passed = 0
     for file in files:
         try:
-            outcomes = run_tests(load_rules(file))
+            outcomes = _file_tests(file)
         except RuleError as exc:
             click.echo(f"error: {exc}")
             failed += 1

@@ -1,4 +1,4 @@
-"""``salesnet schema``: JSON Schemas of the rule files, generated from their pydantic models.
+"""``salesnet schema``: JSON Schemas of rule, scenario and dataset files, from pydantic models.
 
 Point an editor at them (e.g. a first line
 ``# yaml-language-server: $schema=schemas/decision-tables.schema.json`` in a rule file)
@@ -15,7 +15,11 @@ import click
 from pydantic import TypeAdapter
 
 from engine.atomic import write_text_atomic
+from engine.data.dataset import DatasetManifest
+from engine.rules.incentives import IncentiveFile
+from engine.rules.risk import RiskFile
 from engine.rules.tables import DecisionTable, DecisionTableSet
+from engine.scenario.model import ScenarioFile
 
 __all__ = ["rule_schemas", "schema"]
 
@@ -28,6 +32,26 @@ def rule_schemas() -> dict[str, dict[str, Any]]:
             tables.json_schema(),
             "salesnet decision table file",
             "A decision table (kind: decision_table) or a chain of them (kind: decision_tables).",
+        ),
+        "incentives.schema.json": (
+            IncentiveFile.model_json_schema(),
+            "salesnet incentive plan file",
+            "Commission, rebate and MDF plans (kind: incentive_plans).",
+        ),
+        "risk.schema.json": (
+            RiskFile.model_json_schema(),
+            "salesnet risk response file",
+            "Risk rules and their responses (kind: risk_responses).",
+        ),
+        "scenario.schema.json": (
+            ScenarioFile.model_json_schema(),
+            "salesnet scenario file",
+            "A what-if scenario: dataset, rules, objective, solver, overrides, sweep.",
+        ),
+        "dataset.schema.json": (
+            DatasetManifest.model_json_schema(),
+            "salesnet dataset manifest (dataset.yaml)",
+            "Names the dataset and which file holds which table.",
         ),
     }
     result = {}

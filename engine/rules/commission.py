@@ -1,0 +1,152 @@
+"""The tier arithmetic of a :class:`~engine.rules.incentives.TieredPlan`, vectorised over payees.
+
+Everything else (payouts on actuals, the optimizer's cost curve, embedded tests) calls
+:func:`tiered_commission`, so the semantics documented in :mod:`engine.rules.incentives` live in one
+place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.errors import RuleError
+from engine.rules.incentives import TieredPlan
+
+__all__ = ["TierOutcome", "plan_payout", "tiered_commission"]
+
+FloatArray = npt.NDArray[np.float64]
+ArrayLike = npt.ArrayLike
+
+
+@dataclass(frozen=True)
+class TierOutcome:
+    """Per payee: measure, tier reached, the amount of every tier, gate and cap results."""
+
+    measure: FloatArray  # the measure before caps (attainment, volume or growth)
+    counted: FloatArray  # the measure after the attainment cap and a finite last tier
+    scale: FloatArray  # currency of base per unit of measure (quota, 1, baseline or TI)
+    tier_index: npt.NDArray[np.int64]  # tier reached, -1 below the first tier
+    bases: FloatArray  # (payees, tiers): base each tier's rate applies to
+    amounts: FloatArray  # (payees, tiers): base × rate (before gate and payout cap)
+    gate_passed: npt.NDArray[np.bool_]
+    attainment_capped: npt.NDArray[np.bool_]
+    payout_capped: npt.NDArray[np.bool_]
+    commission: FloatArray  # after gate and payout cap
+
+
+def _array(value: ArrayLike | None, size: int, name: str, plan: TieredPlan) -> FloatArray:
+    if value is None:
+        raise RuleError(f"plan needs a {name} (in the plan or the targets table)", rule_id=plan.id)
+    array = np.broadcast_to(np.asarray(value, dtype=np.float64), (size,)).copy()
+    return array
+
+
+def measure_and_scale(
+    plan: TieredPlan,
+    revenue: FloatArray,
+    *,
+    quota: ArrayLike | None = None,
+    target_incentive: ArrayLike | None = None,
+    baseline: ArrayLike | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """The plan's measure of ``revenue`` and the currency per unit of measure the rates apply to."""
+    size = revenue.shape[0]
+    if plan.tier_basis == "attainment":
+        quotas = _array(quota if quota is not None else plan.quota, size, "quota", plan)
+        measure = revenue / quotas
+        scale = quotas
+    elif plan.tier_basis == "growth":
+        baselines = _array(baseline, size, "baseline", plan)
+        measure = revenue / baselines - 1.0
+        scale = baselines
+    else:
+        measure = revenue.copy()
+        scale = np.ones(size)
+    if plan.rate_basis == "target_incentive":
+        given = target_incentive if target_incentive is not None else plan.target_incentive
+        scale = _array(given, size, "target_incentive", plan)
+    return measure, scale
+
+
+def tiered_commission(
+    plan: TieredPlan,
+    revenue: ArrayLike,
+    *,
+    quota: ArrayLike | None = None,
+    target_incentive: ArrayLike | None = None,
+    baseline: ArrayLike | None = None,
+    gates_passed: ArrayLike | None = None,
+) -> TierOutcome:
+    """Commission of each payee for one period's credited ``revenue`` (arrays broadcast).
+
+    ``quota``, ``target_incentive`` and ``baseline`` default to the plan's own values;
+    ``gates_passed`` is the result of the plan's metric gates (default: all passed).
+    """
+    revenue_array = np.atleast_1d(np.asarray(revenue, dtype=np.float64))
+    size = revenue_array.shape[0]
+    measure, scale = measure_and_scale(
+        plan, revenue_array, quota=quota, target_incentive=target_incentive, baseline=baseline
+    )
+    lowers = np.array([tier.lower for tier in plan.tiers])
+    uppers = np.array([np.inf if t.upper is None else t.upper for t in plan.tiers])
+    rates = np.array(plan.tier_rates())
+    limit = uppers[-1] if plan.attainment_cap is None else min(uppers[-1], plan.attainment_cap)
+    counted = np.minimum(measure, limit)
+    attainment_capped = measure > limit
+    side: str = "right" if plan.boundary == "lower_inclusive" else "left"
+    tier_index = np.searchsorted(lowers, counted, side=side).astype(np.int64) - 1  # type: ignore[call-overload]
+    if plan.method == "marginal":
+        portions = np.clip(counted[:, None] - lowers[None, :], 0.0, (uppers - lowers)[None, :])
+    else:
+        portions = np.zeros((size, len(plan.tiers)))
+        reached = tier_index >= 0
+        portions[np.flatnonzero(reached), tier_index[reached]] = counted[reached] - plan.floor
+    bases = portions * scale[:, None]
+    amounts = bases * rates[None, :]
+    gate = np.ones(size, dtype=bool)
+    if plan.threshold is not None:
+        lower_inclusive = plan.boundary == "lower_inclusive"
+        gate = measure >= plan.threshold if lower_inclusive else measure > plan.threshold
+    if gates_passed is not None:
+        gate = gate & np.broadcast_to(np.asarray(gates_passed, dtype=bool), (size,))
+    total = np.where(gate, amounts.sum(axis=1), 0.0)
+    payout_capped = np.zeros(size, dtype=bool)
+    if plan.payout_cap is not None:
+        payout_capped = total > plan.payout_cap
+        total = np.minimum(total, plan.payout_cap)
+    return TierOutcome(
+        measure=measure,
+        counted=counted,
+        scale=scale,
+        tier_index=tier_index,
+        bases=bases,
+        amounts=amounts,
+        gate_passed=gate,
+        attainment_capped=attainment_capped,
+        payout_capped=payout_capped,
+        commission=total,
+    )
+
+
+def plan_payout(
+    plan: TieredPlan,
+    revenue: float,
+    *,
+    quota: float | None = None,
+    target_incentive: float | None = None,
+    baseline: float | None = None,
+    gates_passed: bool = True,
+) -> float:
+    """Tiered commission of one payee for one period (after gates and caps)."""
+    outcome = tiered_commission(
+        plan,
+        [revenue],
+        quota=quota,
+        target_incentive=target_incentive,
+        baseline=baseline,
+        gates_passed=gates_passed,
+    )
+    return float(outcome.commission[0])
