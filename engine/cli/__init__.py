@@ -58,12 +58,14 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from engine.cli import align as align_commands
     from engine.cli import data as data_commands
     from engine.cli import payouts as payouts_command
     from engine.cli import rules as rules_commands
     from engine.cli import schema as schema_commands
 
     cli.add_command(data_commands.data)
+    cli.add_command(align_commands.align)
     cli.add_command(rules_commands.rules)
     cli.add_command(payouts_command.payouts)
     cli.add_command(schema_commands.schema)

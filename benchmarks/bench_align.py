@@ -1,0 +1,200 @@
+"""Territory alignment benchmark on real US counties (prints numbers; not a timed test).
+
+    python benchmarks/bench_align.py                 # every case once
+    python benchmarks/bench_align.py --case block500 --repeat 3
+    python benchmarks/bench_align.py --compare       # cuts vs flow on the block cases
+
+Cases (DESIGN.md §9 bars: 500 units × 10 reps to optimality in seconds; 2,000 × 50, contiguous,
+within a 1 % gap in 180 s on 2 cores):
+
+- ``block500``: IA, MO, KS, NE, SD, ND (531 counties), 10 reps, population ±5 %;
+- ``block2000``: a block of central and southern states (~2,000 counties), 50 reps; balanced on a
+  workload of √population ±5 % (population alone cannot be balanced: Harris County, TX, holds more
+  than 1/50 of the block), compactness weighted by that workload;
+- ``state-XX``: single states, k territories balanced on population ±5 %.
+
+Centres for the block cases are spread deterministically (``engine.align.centres.seed_centres``).
+Medians are over ``--repeat`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from engine.align import AlignmentInfeasible, align, prepare_inputs
+from engine.align.centres import seed_centres
+from engine.align.distances import unit_graph
+from engine.demo.counties import load_counties, load_county_adjacency
+from engine.errors import SolveError
+from engine.solver import SolverSettings
+
+BLOCK_500 = ["IA", "MO", "KS", "NE", "SD", "ND"]
+BLOCK_2000 = [
+    "TX",
+    "OK",
+    "KS",
+    "NE",
+    "IA",
+    "MO",
+    "AR",
+    "LA",
+    "MS",
+    "AL",
+    "TN",
+    "KY",
+    "GA",
+    "SD",
+    "ND",
+    "MN",
+    "WI",
+    "IN",
+    "CO",
+    "NM",
+    "WV",
+    "VA",
+    "NC",
+    "SC",
+    "OH",
+    "MI",
+    "IL",
+    "FL",
+    "WY",
+    "MT",
+]
+STATES = [("ME", 3), ("NH", 2), ("VT", 2), ("SC", 4), ("IA", 6), ("NC", 8), ("GA", 8), ("TX", 6)]
+
+
+@dataclass
+class Case:
+    name: str
+    units: pd.DataFrame
+    adjacency: pd.DataFrame
+    centres: dict[str, str] | None
+    count: int | None
+    activities: list[str]
+    time_limit: float
+    gap: float
+
+
+def _counties(states: list[str], limit: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    table = load_counties(states).rename(columns={"fips": "unit"})
+    table["workload"] = np.sqrt(table["population"].to_numpy(dtype=float)).round(3)
+    adjacency = load_county_adjacency(table["unit"])
+    graph = nx.Graph(list(zip(adjacency["a"], adjacency["b"], strict=True)))
+    biggest = max(nx.connected_components(graph), key=len)
+    table = table[table["unit"].isin(biggest)]
+    if limit is not None and len(table) > limit:
+        # keep a connected block of `limit` counties: BFS from the first state's first county
+        order = list(nx.bfs_tree(graph, sorted(biggest)[0]))[:limit]
+        table = table[table["unit"].isin(set(order))]
+    table = table[["unit", "lat", "lon", "population", "workload"]].reset_index(drop=True)
+    return table, load_county_adjacency(table["unit"])
+
+
+def _block(
+    name: str, states: list[str], reps: int, limit: int | None, activity: str, time_limit: float
+) -> Case:
+    units, adjacency = _counties(states, limit)
+    inputs = prepare_inputs(units, adjacency, count=reps, activities=[activity])
+    centre = seed_centres(inputs, unit_graph(inputs), reps)
+    centres = {f"R{t + 1:02d}": inputs.units[c] for t, c in enumerate(centre)}
+    return Case(
+        name, units, adjacency, centres, None, [activity], time_limit, 1e-4 if reps <= 10 else 0.01
+    )
+
+
+def cases(selected: str | None) -> list[Case]:
+    result: list[Case] = []
+    if selected in (None, "block500"):
+        result.append(_block("block500", BLOCK_500, 10, None, "population", 120))
+    if selected in (None, "block2000"):
+        result.append(_block("block2000", BLOCK_2000, 50, 2000, "workload", 180))
+    for state, k in STATES:
+        if selected in (None, f"state-{state}", "states"):
+            units, adjacency = _counties([state])
+            result.append(
+                Case(f"state-{state}", units, adjacency, None, k, ["population"], 120, 1e-4)
+            )
+    return result
+
+
+def run(case: Case, method: str) -> dict[str, object]:
+    started = time.perf_counter()
+    try:
+        result = align(
+            case.units,
+            case.adjacency,
+            centres=case.centres,
+            count=case.count,
+            activities=case.activities,
+            tolerance=0.05,
+            contiguity_method=method,  # type: ignore[arg-type]
+            settings=SolverSettings(time_limit=case.time_limit, mip_gap=case.gap, threads=2),
+        )
+    except AlignmentInfeasible as error:
+        return {
+            "status": "infeasible",
+            "note": str(error).splitlines()[1].strip(),
+            "total": time.perf_counter() - started,
+        }
+    except SolveError as error:
+        return {"status": "no-answer", "note": str(error), "total": time.perf_counter() - started}
+    report = result.report
+    cuts = next((n.split(":")[1].strip() for n in result.notes if n.startswith("contiguity")), "")
+    return {
+        "status": report.status.value,
+        "objective": report.objective,
+        "bound": report.bound,
+        "gap": report.gap,
+        "build": report.build_seconds,
+        "load": report.load_seconds,
+        "solve": report.solve_seconds,
+        "total": time.perf_counter() - started,
+        "check": result.check.ok,
+        "cuts": cuts,
+        "heuristic": any(n.startswith("heuristic start used") for n in result.notes),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--case", default=None, help="block500, block2000, states or state-XX")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--compare", action="store_true", help="run both flow and cuts")
+    args = parser.parse_args()
+    methods = ["flow", "cuts"] if args.compare else ["flow"]
+    print(
+        f"{'case':<12}{'units':>6}{'reps':>5} {'method':<6}{'status':<10}{'objective':>14}"
+        f"{'gap%':>8}{'build':>7}{'load':>7}{'solve':>8}{'total':>8}  check  notes"
+    )
+    for case in cases(args.case):
+        reps = len(case.centres) if case.centres else case.count
+        for method in methods:
+            runs = [run(case, method) for _ in range(args.repeat)]
+            totals = [float(r["total"]) for r in runs]  # type: ignore[arg-type]
+            median = runs[int(np.argsort(totals)[len(totals) // 2])]
+            gap = median.get("gap")
+            objective = median.get("objective")
+            print(
+                f"{case.name:<12}{len(case.units):>6}{reps:>5} {method:<6}{median['status']!s:<10}"
+                f"{objective if objective is None else f'{objective:.6g}'!s:>14}"
+                f"{'' if gap is None else f'{100 * gap:.3f}':>8}"  # type: ignore[operator]
+                f"{median.get('build', 0):>7.2f}{median.get('load', 0):>7.2f}"
+                f"{median.get('solve', 0):>8.2f}{statistics.median(totals):>8.2f}  "
+                f"{median.get('check', '')!s:<6} {median.get('cuts', '')} "
+                f"{'heuristic-start' if median.get('heuristic') else ''} {median.get('note', '')}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""``align(...)``: the orchestrator — validate, pre-check, choose centres, solve, check, report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from engine.align.centres import relocate_centres, seed_centres
+from engine.align.checker import AlignmentCheck, check_alignment
+from engine.align.distances import centre_distances, unit_graph
+from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
+from engine.align.inputs import AlignmentInputs, Bounds, prepare_inputs
+from engine.align.model import ModelSpec, Objective
+from engine.align.search import FixedCentreResult, solve_fixed_centres
+from engine.errors import SolveError
+from engine.solver import SolverSettings
+from engine.solver_status import SolverReport, SolveStatus
+
+__all__ = ["UNIT_WEIGHT", "Alignment", "align"]
+
+#: ``compactness_weight=UNIT_WEIGHT`` weighs every unit 1: compactness is the plain distance sum.
+UNIT_WEIGHT = "unit"
+Table = pd.DataFrame | Mapping[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """A territory alignment: who goes where, how good it is, and how it was found."""
+
+    assignment: pd.DataFrame  # unit, rep, centre (sorted by unit)
+    territories: pd.DataFrame  # per rep: centre, units, activity sums and bounds, pieces
+    objective: Objective
+    objectives: Mapping[str, float | None]  # compactness, cut_edges, disruption (checker values)
+    report: SolverReport
+    check: AlignmentCheck
+    notes: tuple[str, ...]
+
+    @property
+    def status(self) -> SolveStatus:
+        return self.report.status
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (without the tables)."""
+        return {
+            "objective": self.objective,
+            "objectives": dict(self.objectives),
+            "check": {"ok": self.check.ok, "problems": list(self.check.problems)},
+            "solver": self.report.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def _frame(table: Table | None, value_column: str, key_column: str = "unit") -> pd.DataFrame | None:
+    if table is None or isinstance(table, pd.DataFrame):
+        return table
+    keys = sorted(table)
+    return pd.DataFrame({key_column: keys, value_column: [table[k] for k in keys]})
+
+
+def _weights(inputs: AlignmentInputs, name: str | None) -> np.ndarray:
+    if name is None:
+        return inputs.activity[:, 0].copy()
+    if name == UNIT_WEIGHT:
+        return np.ones(inputs.num_units)
+    if name not in inputs.activity_names:
+        raise SolveError(
+            f"weight {name!r} is not an activity (activities: {inputs.activity_names})"
+        )
+    return inputs.column(name).copy()
+
+
+def align(
+    units: pd.DataFrame,
+    adjacency: pd.DataFrame,
+    *,
+    centres: Table | None = None,
+    count: int | None = None,
+    distances: pd.DataFrame | None = None,
+    current: Table | None = None,
+    locks: Table | None = None,
+    activities: Sequence[str] | None = None,
+    tolerance: float | Mapping[str, float] = 0.05,
+    bounds: Mapping[str, Bounds] | None = None,
+    objective: Objective = "compactness",
+    compactness_weight: str | None = None,
+    disruption_weight: str | None = UNIT_WEIGHT,
+    distance_power: Literal[1, 2] = 1,
+    max_compactness: float | None = None,
+    max_cut_edges: float | None = None,
+    max_disruption: float | None = None,
+    contiguity: bool = True,
+    contiguity_method: Literal["cuts", "flow"] = "flow",
+    candidates: int | Literal["auto"] | None = "auto",
+    heuristic: bool | None = None,
+    settings: SolverSettings | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Alignment:
+    """Assign units to reps: contiguous, balanced within ±``tolerance``, best by ``objective``.
+
+    ``centres`` (``rep, unit`` table or ``{rep: unit}``) fixes each rep's home; ``count`` instead
+    asks for that many territories with centres chosen by location–allocation
+    (:mod:`engine.align.centres`). ``compactness_weight`` names the activity that weighs each
+    unit's distance (default: the first activity; :data:`UNIT_WEIGHT` for the plain distance sum);
+    ``disruption_weight`` likewise for disruption (default: 1 per unit moved). ``candidates`` limits
+    each unit to its nearest centres ("auto": all when units × reps ≤ 20 000, else 12). The
+    heuristic start runs for more than 100 units unless ``heuristic`` says otherwise. Contiguity
+    uses the flow formulation by default (measured faster than lazy cuts on 50+ units; see
+    ``benchmarks/bench_align.py --compare``). Raises
+    :class:`DataError` for bad tables and :class:`AlignmentInfeasible` with the reasons when no
+    alignment exists.
+    """
+    settings = settings or SolverSettings()
+    started = time.perf_counter()
+    inputs = prepare_inputs(
+        units,
+        adjacency,
+        centres=_frame(centres, "unit", "rep"),
+        count=count,
+        distances=distances,
+        current=_frame(current, "rep"),
+        locks=_frame(locks, "rep"),
+        activities=activities,
+        tolerance=tolerance,
+        bounds=bounds,
+        names=names,
+    )
+    if objective == "disruption" and inputs.current is None:
+        raise SolveError("objective 'disruption' needs the current alignment")
+    graph = unit_graph(inputs)
+    reasons = prechecks(inputs, graph, contiguity=contiguity)
+    if reasons:
+        raise AlignmentInfeasible(reasons)
+    spec = ModelSpec(
+        objective=objective,
+        compactness_weight=_weights(inputs, compactness_weight),
+        disruption_weight=_weights(inputs, disruption_weight),
+        distance_power=distance_power,
+        max_compactness=max_compactness,
+        max_cut_edges=max_cut_edges,
+        max_disruption=max_disruption,
+        contiguity=contiguity_method if contiguity else None,
+    )
+    territories = inputs.count
+    nearest = (
+        (None if inputs.num_units * territories <= 20_000 else 12)
+        if candidates == "auto"
+        else candidates
+    )
+    use_heuristic = inputs.num_units > 100 if heuristic is None else heuristic
+    notes: list[str] = []
+    if inputs.centre is not None:
+        centre = inputs.centre
+        distance = centre_distances(inputs, graph, centre.tolist())
+        result = solve_fixed_centres(
+            inputs,
+            graph,
+            centre,
+            distance,
+            spec,
+            settings,
+            nearest=nearest,
+            use_heuristic=use_heuristic,
+        )
+    else:
+        centre, result = _locate_allocate(
+            inputs, graph, spec, settings, nearest, use_heuristic, notes
+        )
+    notes.extend(result.notes)
+    if not result.report.has_solution:
+        _explain_failure(inputs, graph, centre, result, spec, settings, nearest)
+    return _finish(inputs, graph, centre, result, spec, notes, started)
+
+
+def _locate_allocate(
+    inputs: AlignmentInputs,
+    graph: Any,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    nearest: int | None,
+    use_heuristic: bool,
+    notes: list[str],
+) -> tuple[np.ndarray, FixedCentreResult]:
+    """Count mode: Hess' iteration of allocation (MILP) and location (1-median) steps."""
+    deadline = time.perf_counter() + (settings.time_limit or 3600.0)
+    centre = seed_centres(inputs, graph, inputs.count)
+    weight = (
+        spec.compactness_weight
+        if spec.compactness_weight is not None
+        else np.ones(inputs.num_units)
+    )
+    seen: set[tuple[int, ...]] = set()
+    best: tuple[np.ndarray, FixedCentreResult] | None = None
+    for iteration in range(8):
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0 and best is not None:
+            break
+        # the first allocation must find an answer: it gets most of the time, later ones half
+        per_round = max(1.0, remaining * (0.6 if iteration == 0 else 0.5))
+        distance = centre_distances(inputs, graph, centre.tolist())
+        result = solve_fixed_centres(
+            inputs,
+            graph,
+            centre,
+            distance,
+            spec,
+            settings.model_copy(update={"time_limit": per_round}),
+            nearest=nearest,
+            use_heuristic=use_heuristic,
+        )
+        if not result.report.has_solution:
+            break
+        if best is None or (result.report.objective or 0) < (best[1].report.objective or 0) - 1e-9:
+            best = (centre, result)
+        seen.add(tuple(centre.tolist()))
+        moved = np.sort(relocate_centres(inputs, graph, result.assignment, weight, centre))
+        if tuple(moved.tolist()) in seen:
+            break
+        centre = moved
+    if best is None:
+        return centre, result
+    notes.append(
+        f"count mode: centres chosen by location–allocation (Hess et al. 1965) from a spread seed, "
+        f"{len(seen)} allocation round(s); a local optimum (bound and gap: final centres only)"
+    )
+    return best
+
+
+def _explain_failure(
+    inputs: AlignmentInputs,
+    graph: Any,
+    centre: np.ndarray,
+    result: FixedCentreResult,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    nearest: int | None,
+) -> None:
+    status = result.report.status
+    if status is SolveStatus.TIME_LIMIT_NO_SOLUTION:
+        raise SolveError(
+            "no alignment found within the time limit "
+            f"({settings.time_limit:g} s); allow more time or loosen the tolerance"
+        )
+    if status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        raise SolveError(f"the solver failed: {result.report.message or status.value}")
+    elastic = solve_fixed_centres(
+        inputs,
+        graph,
+        centre,
+        result.distance,
+        replace(spec, elastic=True),
+        settings,
+        nearest=nearest,
+        use_heuristic=False,
+    )
+    if not elastic.report.has_solution:
+        limits = [
+            n
+            for n, v in (
+                ("compactness", spec.max_compactness),
+                ("cut edges", spec.max_cut_edges),
+                ("disruption", spec.max_disruption),
+            )
+            if v is not None
+        ]
+        extra = f" and the limits on {', '.join(limits)}" if limits else ""
+        raise AlignmentInfeasible(
+            [f"no alignment exists with any balance tolerance: contiguity, locks{extra} conflict"]
+        )
+    needed = needed_tolerance(inputs, elastic.slack)
+    reasons = []
+    for a, name in enumerate(inputs.activity_names):
+        if elastic.slack.get((a, "low"), 0) + elastic.slack.get((a, "high"), 0) > 1e-7:
+            reasons.append(
+                f"{name}: cannot keep every territory within the band; the elastic re-solve needs "
+                f"a tolerance of about ±{100 * needed[name]:.1f} % of the mean"
+            )
+    if not reasons:
+        reasons.append("infeasible only in combination with the limits (ε-constraints) or locks")
+    raise AlignmentInfeasible(reasons, {n: needed[n] for n in sorted(needed)})
+
+
+def _finish(
+    inputs: AlignmentInputs,
+    graph: Any,
+    centre: np.ndarray,
+    result: FixedCentreResult,
+    spec: ModelSpec,
+    notes: list[str],
+    started: float,
+) -> Alignment:
+    labels = list(inputs.reps) if inputs.reps is not None else [inputs.units[c] for c in centre]
+    assignment = pd.DataFrame(
+        {
+            "unit": list(inputs.units),
+            "rep": [labels[t] for t in result.assignment],
+            "centre": [inputs.units[centre[t]] for t in result.assignment],
+        }
+    )
+    check = check_alignment(
+        inputs,
+        assignment,
+        contiguity=spec.contiguity is not None,
+        compactness_weight=spec.compactness_weight,
+        disruption_weight=spec.disruption_weight,
+        distance_power=spec.distance_power,
+        graph=graph,
+    )
+    if not check.ok:
+        notes.append("CHECK FAILED: " + "; ".join(check.problems))
+    notes.append(f"total wall time {time.perf_counter() - started:.2f} s")
+    return Alignment(
+        assignment=assignment,
+        territories=check.territories,
+        objective=spec.objective,
+        objectives=check.objectives,
+        report=result.report,
+        check=check,
+        notes=tuple(notes),
+    )

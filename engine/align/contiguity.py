@@ -1,0 +1,95 @@
+"""Contiguity of every territory on the adjacency graph, two ways.
+
+- **Cuts** (lazy, iterative): solve without contiguity, find each territory's connected components
+  with networkx, and for every component S that does not hold the centre add the separator cuts
+  ``x[u, t] ≤ Σ_{v ∈ N(S)} x[v, t]`` for u ∈ S (N(S): S's neighbours among t's candidates), then
+  re-solve. Valid for every contiguous alignment, so the final (contiguous) solve is optimal for
+  the contiguous problem.
+- **Flow** (Shirabe 2005): per territory t one commodity leaves the centre; every other member
+  consumes one unit, ``inflow − outflow = x[u, t]``, and flow may enter u only if u is in t:
+  ``Σ_in f ≤ (|C_t| − 1) · x[u, t]``.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pulp
+
+from engine.align.model import AlignmentModel
+
+__all__ = ["add_flow_contiguity", "add_separator_cuts", "territory_components"]
+
+
+def add_flow_contiguity(model: AlignmentModel, graph: nx.Graph) -> None:
+    """Add the single-commodity flow formulation for every territory."""
+    problem = model.problem
+    for t, members in enumerate(model.candidates):
+        centre = int(model.centre[t])
+        inside = set(members.tolist())
+        capacity = float(len(members) - 1)
+        if capacity <= 0:
+            continue
+        inflow: dict[int, list[tuple[pulp.LpVariable, float]]] = {int(u): [] for u in members}
+        outflow: dict[int, list[tuple[pulp.LpVariable, float]]] = {int(u): [] for u in members}
+        for u in sorted(inside):
+            for v in sorted(graph.neighbors(u)):
+                if v in inside and v != centre:
+                    arc = problem.add_variable(f"flow_{t}_{u}_{v}", 0, None)
+                    outflow[u].append((arc, -1.0))
+                    inflow[v].append((arc, 1.0))
+        for u in sorted(inside - {centre}):
+            x = model.assign[u, t]
+            problem.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([*inflow[u], *outflow[u], (x, -1.0)]),
+                    pulp.LpConstraintEQ,
+                    f"flow_balance_{t}_{u}",
+                    0,
+                )
+            )
+            problem.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([*inflow[u], (x, -capacity)]),
+                    pulp.LpConstraintLE,
+                    f"flow_capacity_{t}_{u}",
+                    0,
+                )
+            )
+
+
+def territory_components(
+    graph: nx.Graph, assignment: np.ndarray, territory: int
+) -> list[list[int]]:
+    """Connected components of one territory's units, each sorted, largest first then by id."""
+    members = np.flatnonzero(assignment == territory).tolist()
+    parts = [sorted(part) for part in nx.connected_components(graph.subgraph(members))]
+    return sorted(parts, key=lambda part: (-len(part), part[0]))
+
+
+def add_separator_cuts(model: AlignmentModel, graph: nx.Graph, assignment: np.ndarray) -> int:
+    """Add separator cuts for every component cut off from its centre; return how many."""
+    added = 0
+    for t, members in enumerate(model.candidates):
+        centre = int(model.centre[t])
+        allowed = set(members.tolist())
+        for part in territory_components(graph, assignment, t):
+            if centre in part:
+                continue
+            inside = set(part)
+            boundary = sorted(
+                {v for u in part for v in graph.neighbors(u) if v not in inside and v in allowed}
+            )
+            separator = [(model.assign[v, t], -1.0) for v in boundary]
+            for u in part:
+                model.problem.addConstraint(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(model.assign[u, t], 1.0), *separator]),
+                        pulp.LpConstraintLE,
+                        f"contiguity_{model.cuts_added + added}",
+                        0,
+                    )
+                )
+                added += 1
+    model.cuts_added += added
+    return added
