@@ -18,6 +18,10 @@ def cond(cell: object) -> object:
     return parse_condition(cell, column="x")  # type: ignore[arg-type]
 
 
+# cells that a null input passes (FEEL: null != 5 is true, not(false) is true)
+NULL_PASSES = {"!= 5", "not(1, 2)", 'not("Gov")', '!= "a", "b"'}
+
+
 @pytest.mark.parametrize(
     ("cell", "inside", "outside"),
     [
@@ -47,9 +51,10 @@ def test_numeric_boundaries(cell: object, inside: list[float], outside: list[flo
         assert condition.matches(value), (cell, value)
     for value in outside:
         assert not condition.matches(value), (cell, value)
-    assert not condition.matches(None)
+    null = isinstance(cell, str) and cell in NULL_PASSES
+    assert condition.matches(None) is null
     values = pd.Series(inside + outside + [None], dtype="float64")
-    expected = [True] * len(inside) + [False] * len(outside) + [False]
+    expected = [True] * len(inside) + [False] * len(outside) + [null]
     assert condition.mask(values).tolist() == expected
 
 
@@ -73,7 +78,11 @@ def test_text_sets(cell: object, inside: list[str], outside: list[str]) -> None:
     for value in outside:
         assert not condition.matches(value)
     series = pd.Series([*inside, *outside, None])
-    expected = [True] * len(inside) + [False] * (len(outside) + 1)
+    expected = (
+        [True] * len(inside)
+        + [False] * len(outside)
+        + [isinstance(cell, str) and cell in NULL_PASSES]
+    )
     assert condition.mask(series).tolist() == expected
     assert condition.mask(series.astype("category")).tolist() == expected
     assert condition.mask(series.astype("str")).tolist() == expected
@@ -96,11 +105,60 @@ def test_any_null_and_booleans() -> None:
     assert cond("null").mask(flags).tolist() == [False, False, True]
 
 
-def test_null_never_matches_negations() -> None:
-    for cell in ('not("Gov")', "!= 5", "not([1..5])", "< 0"):
-        assert not cond(cell).matches(None)
-        assert not cond(cell).matches(math.nan)
-        assert not cond(cell).matches(pd.NA)
+@pytest.mark.parametrize(
+    ("cell", "passes"),
+    [
+        # DMN/FEEL: the cell is a unary test of ?; null = x is false, null = null true,
+        # null != x true, null < x and null in [a..b] null (unknown: no match)
+        ("-", True),
+        ("null", True),
+        ("!= 5", True),
+        ('!= "Gov"', True),
+        ("!= true", True),
+        ('not("Gov")', True),
+        ("not(5)", True),
+        ("not(= 5)", True),
+        ("not(1, 2)", True),
+        ("not(true)", True),
+        ('"Gov", null', True),
+        ("!= 5, < 3", True),  # true or null is true
+        ("5", False),
+        ("= 5", False),
+        ('"Gov"', False),
+        ("true", False),
+        ("< 5", False),
+        (">= 0", False),
+        ("[1..5]", False),
+        ("not(null)", False),
+        ("not(< 5)", False),  # not(null) is null
+        ("not([1..5])", False),
+        ("not(null, 5)", False),
+        ("not(5, < 3)", False),  # not(false or null) = not(null) = null
+        ('not(!= "Gov")', False),
+        (5, False),
+        (["East", None], True),
+        (["East"], False),
+    ],
+)
+def test_null_semantics_follow_feel(cell: object, passes: bool) -> None:
+    condition = cond(cell)
+    for null in (None, math.nan, pd.NA, pd.NaT):
+        assert condition.matches(null) is passes, (cell, null)
+    assert condition.null is passes
+
+
+def test_null_masks_agree_with_matches() -> None:
+    numbers = pd.Series([1.0, None, 5.0], dtype="float64")
+    texts = pd.Series(["Gov", None, "Bank"], dtype=object)
+    flags = pd.Series([True, None, False], dtype="boolean")
+    assert cond("!= 5").mask(numbers).tolist() == [True, True, False]
+    assert cond("not(5)").mask(numbers.astype("Float64")).tolist() == [True, True, False]
+    assert cond("not([1..5])").mask(numbers).tolist() == [False, False, False]
+    assert cond('not("Gov")').mask(texts).tolist() == [False, True, True]
+    assert cond('not("Gov")').mask(texts.astype("category")).tolist() == [False, True, True]
+    assert cond('not("Gov")').mask(texts.astype("string")).tolist() == [False, True, True]
+    assert cond("!= true").mask(flags).tolist() == [False, True, True]
+    assert cond("not(null)").mask(texts).tolist() == [True, False, True]
 
 
 def test_analytic_form() -> None:

@@ -29,6 +29,11 @@ number_cells = st.one_of(
     st.just("null"),
     st.just("not(null)"),
     st.tuples(st.integers(-3, 0), st.integers(0, 3)).map(lambda t: f"not([{t[0]}..{t[1]}])"),
+    st.lists(st.integers(-3, 3), min_size=1, max_size=2).map(
+        lambda v: f"not({', '.join(map(str, v))})"
+    ),
+    st.integers(-3, 3).map(lambda v: f"not(< {v})"),
+    st.integers(-3, 3).map(lambda v: f"!= {v}, < {v - 1}"),
 )
 text_cells = st.one_of(
     st.just("-"),
@@ -38,7 +43,7 @@ text_cells = st.one_of(
     st.just("null"),
     st.just('null, "a"'),
 )
-bool_cells = st.sampled_from(["-", "true", "false", "null", "not(true)"])
+bool_cells = st.sampled_from(["-", "true", "false", "null", "not(true)", "!= true", "not(null)"])
 CELLS = {"n": number_cells, "s": text_cells, "b": bool_cells}
 VALUES = {
     "n": st.one_of(st.none(), st.integers(-4, 4).map(float), st.sampled_from([0.5, -2.5])),
@@ -139,3 +144,24 @@ def test_vectorised_equals_per_record(spec: dict[str, Any], rows: list[dict[str,
         assert single is not None
         row = {k: normalize_value(v) for k, v in out.iloc[position].items()}
         assert row == {k: normalize_value(v) for k, v in single.items()}, (position, rows[position])
+
+
+@given(tables(), records)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_violations_null_agrees_and_marks_only_violating_rows(
+    spec: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    """With violations="null" nothing raises, vectorised equals per record, and exactly the rows
+    that raise by default get null outputs and a null trace."""
+    ruleset = _compile(spec)
+    out = evaluate(ruleset, _frame(rows), as_of=DAY, violations="null")
+    for position, row in enumerate(rows):
+        single = evaluate_record(ruleset, row, as_of=DAY, violations="null")
+        got = {k: normalize_value(v) for k, v in out.iloc[position].items()}
+        assert got == {k: normalize_value(v) for k, v in single.items()}, (position, row)
+        try:
+            strict = evaluate_record(ruleset, row, as_of=DAY)
+        except RuleError:
+            assert all(value is None for value in got.values()), (position, row)
+        else:
+            assert {k: normalize_value(v) for k, v in strict.items()} == got

@@ -67,15 +67,20 @@ def test_collect_aggregations() -> None:
     assert run(table("collect", R, aggregation="min"), [1, 7, 15, 30]) == [1, 1, 2, 3]
     assert run(table("collect", R, aggregation="max"), [1, 7, 15, 30]) == [3, 3, 3, 3]
     narrow = R[:2]
-    for aggregation in ("sum", "count", "min", "max"):
+    # no match: FEEL sum([]), min([]), max([]) are null; count([]) is 0 (DMN C#); a default wins
+    for aggregation in ("sum", "min", "max"):
         assert run(table("collect", narrow, aggregation=aggregation), [30]) == [None]
-    assert run(table("collect", narrow, aggregation="count", default={"y": 0}), [30, 7]) == [0, 2]
+    assert run(table("collect", narrow, aggregation="count"), [30, 7]) == [0, 2]
+    assert run(table("collect", narrow, aggregation="count", default={"y": 9}), [30, 7]) == [9, 2]
+    assert run(table("collect", narrow, aggregation="max", default={"y": 0}), [30, 7]) == [0, 2]
     halves = [
         {"id": "a", "when": {"x": "> 0"}, "then": {"y": 0.5}},
         {"id": "b", "when": {"x": "> 1"}, "then": {"y": 0.25}},
         {"id": "c", "when": {"x": "> 2"}},
-    ]  # a null output is ignored
-    assert run(table("collect", halves, aggregation="sum"), [0, 1, 2, 3]) == [None, 0.5, 0.75, 0.75]
+    ]  # a matched null output makes sum/min/max null (FEEL sum([0.5, null]) is null)
+    assert run(table("collect", halves, aggregation="sum"), [0, 1, 2, 3]) == [None, 0.5, 0.75, None]
+    assert run(table("collect", halves, aggregation="min"), [2, 3]) == [0.25, None]
+    assert run(table("collect", halves, aggregation="count"), [0, 3]) == [0, 3]
     assert run(table("collect", halves[2:], aggregation="sum"), [3]) == [None]
 
 

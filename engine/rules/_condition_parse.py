@@ -38,28 +38,35 @@ class Token:
 
 @dataclass(frozen=True)
 class Atom:
-    """One alternative in a cell: a numeric interval, a text/bool value set, or null."""
+    """One alternative in a cell: a numeric interval, a text/bool value set, or null.
+
+    ``on_null`` is the FEEL value of the test when the input is null: an equality (``5``,
+    ``"a"``, ``true``) is false (``null = 5`` is false), an inequality (``!= 5``) true, the test
+    ``null`` true, and an ordering comparison or interval (``< 5``, ``[1..5]``) null (unknown).
+    """
 
     kind: str  # number | string | boolean | null
     interval: Interval | None = None
     values: frozenset[object] = field(default_factory=frozenset)
     negated: bool = False
+    on_null: bool | None = False
 
     @staticmethod
-    def number(interval: Interval) -> Atom:
-        return Atom("number", interval=interval)
+    def number(interval: Interval, *, ordering: bool = False) -> Atom:
+        """An equality with a number, or (``ordering``) a comparison or interval."""
+        return Atom("number", interval=interval, on_null=None if ordering else False)
 
     @staticmethod
     def text(value: str, negated: bool = False) -> Atom:
-        return Atom("string", values=frozenset({value}), negated=negated)
+        return Atom("string", values=frozenset({value}), negated=negated, on_null=negated)
 
     @staticmethod
     def boolean(value: bool, negated: bool = False) -> Atom:
-        return Atom("boolean", values=frozenset({value}), negated=negated)
+        return Atom("boolean", values=frozenset({value}), negated=negated, on_null=negated)
 
     @staticmethod
     def null() -> Atom:
-        return Atom("null")
+        return Atom("null", on_null=True)
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,7 @@ class _Parser:
         if symbol == "!=":
             # two atoms would be needed; encode as a negated single point via the caller
             return _not_equal(value)
-        return Atom.number(intervals[symbol])
+        return Atom.number(intervals[symbol], ordering=symbol != "=")
 
     def interval(self, opener: Token) -> Atom:
         from engine.rules.conditions import Interval
@@ -213,7 +220,9 @@ class _Parser:
             )
         if low > high:
             raise self.error(f"interval runs backwards ({low:g} > {high:g})", high_token)
-        return Atom.number(Interval(low, high, opener.text == "[", closer.text == "]"))
+        return Atom.number(
+            Interval(low, high, opener.text == "[", closer.text == "]"), ordering=True
+        )
 
 
 def _not_equal(value: float) -> Atom:
@@ -221,7 +230,7 @@ def _not_equal(value: float) -> Atom:
 
     # != v as the union (-inf, v) ∪ (v, inf): an Atom holds one interval, so mark it with
     # ``negated`` and let the combiner split it.
-    return Atom("number", interval=Interval(value, value), negated=True)
+    return Atom("number", interval=Interval(value, value), negated=True, on_null=True)
 
 
 def parse_cell_text(

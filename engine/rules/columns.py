@@ -33,7 +33,8 @@ def scalar_column(
     """Output column for single-hit results.
 
     ``values`` holds one value per rule plus, last, the value when nothing matched (default or
-    None); ``index`` is the chosen position per row, -1 for no match. Text becomes a categorical
+    None); ``index`` is the chosen position per row, -1 for no match (negative positions count
+    from the end). Text becomes a categorical
     (categories: the allowed values, then others in rule order), whole numbers int64 (Int64 when
     null occurs), other numbers float64, booleans bool (boolean when null occurs), lists tuples.
     """
@@ -74,8 +75,8 @@ def scalar_column(
 def trace_column(
     name: str, rule_ids: Sequence[str], index: np.ndarray, row_index: pd.Index
 ) -> pd.Series:
-    """Matched rule id per row as a categorical (null where no rule matched)."""
-    codes = np.asarray(index)
+    """Matched rule id per row as a categorical (null where no rule was chosen: index < 0)."""
+    codes = np.maximum(np.asarray(index), -1)
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=pd.Index(list(rule_ids))),
         index=row_index,

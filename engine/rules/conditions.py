@@ -14,9 +14,17 @@ A condition is one cell of a rule: a test on one column. Grammar (whitespace is 
 
 A YAML list (``[East, North]``) is a list of literal values; a YAML number or bool is an equality.
 
-Null semantics: a null value (None, NaN, pd.NA, a missing field) matches only ``-``/empty and cells
-that list ``null`` without ``not``. Every other test is false for null, ``!=`` and ``not(...)``
-included (SQL-like; zen-engine agrees). Text comparisons are exact and case-sensitive.
+Null semantics follow DMN/FEEL. A cell is a unary test of the input ``?``: ``5`` means ``? = 5``,
+``!= 5`` means ``? != 5``, ``< 5`` means ``? < 5``. For a null input (None, NaN, pd.NA, NaT, a
+missing field) FEEL gives ``null = 5`` false, ``null = null`` true, ``null != 5`` true, and an
+ordering comparison or interval (``< 5``, ``[1..5]``) null. A list is true when one item is true
+(else null when one item is null, else false); ``not(...)`` negates true and false and leaves null
+null; a rule matches only on true. So for null::
+
+    -   null   != 5   != "Gov"   not("Gov")   not(5)   "Gov", null        match
+    5   "Gov"  true   < 5   [1..5]   not(null)   not(< 5)   not([1..5])   not(null, 5)   no match
+
+Text comparisons are exact and case-sensitive.
 
 A compiled :class:`Condition` exposes its analytic form for the checker: numeric tests as a union of
 :class:`Interval` (``intervals``), text and boolean tests as a value set (``values``,
@@ -238,6 +246,21 @@ class Condition:
         return self.source
 
 
+def null_matches(atoms: Sequence[Atom], negated: bool) -> bool:
+    """Whether a null input passes a cell, by FEEL's three-valued logic.
+
+    Each item of the list gives true, false or null (unknown) for a null input (see
+    :class:`Atom`); the list is true when an item is true, else null when an item is null, else
+    false. ``not(...)`` turns true into false, false into true and leaves null null. The input
+    passes only when the result is true.
+    """
+    results = [atom.on_null for atom in atoms]
+    union: bool | None = True if True in results else (None if None in results else False)
+    if negated and union is not None:
+        union = not union
+    return union is True
+
+
 def _from_atoms(
     atoms: Sequence[Atom], negated: bool, *, column: str, source: str, where: dict[str, Any]
 ) -> Condition:
@@ -251,14 +274,14 @@ def _from_atoms(
             line=where["line"],
         )
 
-    has_null = any(a.kind == "null" for a in atoms)
+    null = null_matches(atoms, negated)
     typed = [a for a in atoms if a.kind != "null"]
     kinds = {a.kind for a in typed}
     common = dict(column=column, source=source, **where)
     if len(kinds) > 1:
         raise fail("mixes " + " and ".join(sorted(kinds)) + " values in one list")
     if not kinds:  # null or not(null)
-        return Condition(any_value=negated, null=not negated, **common)
+        return Condition(any_value=negated, null=null, **common)
     kind = kinds.pop()
     if kind == "number":
         parts: list[Interval] = []
@@ -271,7 +294,7 @@ def _from_atoms(
         return Condition(
             value_type="number",
             intervals=union,
-            null=has_null and not negated,
+            null=null,
             **common,
         )
     # text or boolean: a union of possibly negated value sets
@@ -294,14 +317,14 @@ def _from_atoms(
         return Condition(
             value_type="boolean",
             values=values,
-            null=has_null and not negated,
+            null=null,
             **common,
         )
     return Condition(
         value_type="string",
         values=values,
         negated=is_neg,
-        null=has_null and not negated,
+        null=null,
         **common,
     )
 

@@ -8,12 +8,20 @@ for rule_order/output_order/collect, masked sums and extrema for collect with an
 Results: one column per output plus ``<table>_rule``, the explanation — the matched rule id
 (single-hit policies; null when nothing matched and the default or null was used) or the tuple of
 matched ids in result order (multi-hit policies). Multi-hit outputs are tuples of values in that
-order; ``collect`` returns rule order. With no match the outputs are the default or null, for
-every policy (so a multi-hit column holds the default value itself, not a list, on such rows;
-aggregated collect, count included, gives the default or null too). Effective dates: a rule is
-active when ``as_of`` lies in both its own and its table's period (both ends inclusive).
+order (DMN's list of results, one column per output); ``collect`` returns rule order, priority and
+output_order sort by the outputs' ``allowed`` lists (DMN output values: the first output that has
+them, then the next; ties keep rule order). With no match the outputs are the default (DMN
+default output entries) or null, for every policy (so a multi-hit column holds the default value
+itself, not a list, on such rows). Aggregated collect is FEEL's sum/count/min/max of the matched
+outputs: count counts matched rules and is 0 without a match (``count([])``); sum, min and max
+are null without a match or when a matched output is null; a default replaces the no-match
+result. Effective dates: a rule is active when ``as_of`` lies in both its own and its table's
+period (both ends inclusive).
+
 A unique table where several rules match a row, or an any table whose matching rules disagree,
-raises RuleError naming the table, the rules and the row.
+raises RuleError naming the table, the rules and the row; with ``violations="null"`` such rows
+get null outputs (not the default) and a null trace instead, as DMN engines such as Drools
+report a hit-policy error and return null.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from engine.errors import RuleError
 from engine.rules import hits
 from engine.rules.columns import object_column, scalar_column, trace_column
 from engine.rules.conditions import Condition
+from engine.rules.hits import Violations
 from engine.rules.model import CompiledRule, CompiledTable, RuleSet, active_rules
 from engine.rules.ordering import tables_in_effect
 from engine.rules.values import to_float_array
@@ -43,17 +52,24 @@ def _tables(rules: RuleSet | CompiledTable, as_of: dt.date) -> tuple[CompiledTab
 
 
 def evaluate(
-    rules: RuleSet | CompiledTable, data: pd.DataFrame, *, as_of: dt.date | None = None
+    rules: RuleSet | CompiledTable,
+    data: pd.DataFrame,
+    *,
+    as_of: dt.date | None = None,
+    violations: Violations = "raise",
 ) -> pd.DataFrame:
     """Evaluate every table (dependency order) over ``data``; returns outputs and traces.
 
     ``as_of`` (default today) selects table versions and rules in effect. ``data`` is not changed.
+    ``violations``: a row that violates a unique or any policy raises RuleError (``"raise"``), or
+    gets null outputs and a null trace (``"null"``, as Drools reports the error and returns null;
+    the DMN TCK has no case for a violated policy).
     """
     as_of = as_of or dt.date.today()
     columns: dict[str, pd.Series] = {}
     results: dict[str, pd.Series] = {}
     for table in _tables(rules, as_of):
-        produced = evaluate_table(table, data, as_of=as_of, extra=columns)
+        produced = evaluate_table(table, data, as_of=as_of, extra=columns, violations=violations)
         for name in produced.columns:
             columns[name] = produced[name]
             results[name] = produced[name]
@@ -61,7 +77,11 @@ def evaluate(
 
 
 def evaluate_record(
-    rules: RuleSet | CompiledTable, record: Mapping[str, object], *, as_of: dt.date | None = None
+    rules: RuleSet | CompiledTable,
+    record: Mapping[str, object],
+    *,
+    as_of: dt.date | None = None,
+    violations: Violations = "raise",
 ) -> dict[str, object]:
     """Evaluate every table for one record (missing fields are null); agrees with
     :func:`evaluate`: lists are tuples, numbers int or float."""
@@ -69,7 +89,7 @@ def evaluate_record(
     current = dict(record)
     results: dict[str, object] = {}
     for table in _tables(rules, as_of):
-        produced = evaluate_table_record(table, current, as_of=as_of)
+        produced = evaluate_table_record(table, current, as_of=as_of, violations=violations)
         current.update(produced)
         results.update(produced)
     return results
@@ -160,8 +180,11 @@ def evaluate_table(
     *,
     as_of: dt.date | None = None,
     extra: Mapping[str, pd.Series] | None = None,
+    violations: Violations = "raise",
 ) -> pd.DataFrame:
-    """Evaluate one table; ``extra`` supplies columns (earlier tables' outputs) over ``data``'s."""
+    """Evaluate one table; ``extra`` supplies columns (earlier tables' outputs) over ``data``'s.
+
+    ``violations`` as in :func:`evaluate`."""
     as_of = as_of or dt.date.today()
     rules = active_rules(table, as_of)
     try:
@@ -181,10 +204,13 @@ def evaluate_table(
     ids = [rule.id for rule in rules]
     result: dict[str, pd.Series] = {}
     if policy.single:
-        chosen = hits.single_hit(table, rules, masks, index)
+        chosen = hits.single_hit(table, rules, masks, index, violations=violations)
         default = table.default or (None,) * len(table.outputs)
+        # position -1 takes the last value (no match: the default), -2 the one before it (a
+        # violated policy: null); that slot exists only when a row needs it
+        violated = bool((chosen == hits.VIOLATED).any()) if violations == "null" else False
         for k, output in enumerate(table.outputs):
-            values = [rule.outputs[k] for rule in rules] + [default[k]]
+            values = [rule.outputs[k] for rule in rules] + [None] * violated + [default[k]]
             result[output.name] = scalar_column(output, values, chosen, index)
         result[table.trace_column] = trace_column(table.trace_column, ids, chosen, index)
         return pd.DataFrame(result, index=index)
@@ -210,7 +236,11 @@ def evaluate_table(
 
 
 def evaluate_table_record(
-    table: CompiledTable, record: Mapping[str, object], *, as_of: dt.date | None = None
+    table: CompiledTable,
+    record: Mapping[str, object],
+    *,
+    as_of: dt.date | None = None,
+    violations: Violations = "raise",
 ) -> dict[str, object]:
     """Evaluate one table for one record; the same semantics as :func:`evaluate_table`."""
     as_of = as_of or dt.date.today()
@@ -241,7 +271,12 @@ def evaluate_table_record(
     default = table.default or (None,) * len(table.outputs)
     result: dict[str, Any] = {}
     if policy.single:
-        rule = hits.single_hit_record(table, matched, record)
+        try:
+            rule = hits.single_hit_record(table, matched, record, violations=violations)
+        except hits.PolicyViolated:
+            result = {output.name: None for output in table.outputs}
+            result[table.trace_column] = None
+            return result
         for k, output in enumerate(table.outputs):
             result[output.name] = rule.outputs[k] if rule is not None else default[k]
         result[table.trace_column] = rule.id if rule is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ from engine.rules.model import CompiledRule, CompiledTable
 from engine.rules.tables import Aggregation, HitPolicy
 
 __all__ = [
+    "VIOLATED",
+    "PolicyViolated",
+    "Violations",
     "aggregate",
     "aggregate_record",
     "collect_values",
@@ -38,6 +42,14 @@ def result_order(table: CompiledTable, rules: Sequence[CompiledRule]) -> list[in
     if table.hit_policy in (HitPolicy.PRIORITY, HitPolicy.OUTPUT_ORDER):
         positions.sort(key=lambda k: (priority_key(table, rules[k]), k))
     return positions
+
+
+Violations = Literal["raise", "null"]
+VIOLATED = -2  # single_hit: the row violates the unique or any policy (violations="null")
+
+
+class PolicyViolated(Exception):
+    """A record violates the unique or any policy and ``violations="null"`` was asked for."""
 
 
 _BLOCK = 16
@@ -74,10 +86,21 @@ def _row_label(index: pd.Index, row: int) -> str:
 
 
 def single_hit(
-    table: CompiledTable, rules: Sequence[CompiledRule], masks: np.ndarray, index: pd.Index
+    table: CompiledTable,
+    rules: Sequence[CompiledRule],
+    masks: np.ndarray,
+    index: pd.Index,
+    *,
+    violations: Violations = "raise",
 ) -> np.ndarray:
-    """Chosen rule position per row (-1: none) for unique, any, priority and first."""
+    """Chosen rule position per row for unique, any, priority and first.
+
+    -1: no rule matched; -2 (``violations="null"`` only): the unique or any policy is violated
+    on that row, whose outputs are then null (not the default) as in DMN engines that report the
+    violation and return null.
+    """
     policy = table.hit_policy
+    bad_rows: np.ndarray | None = None
     if policy == HitPolicy.PRIORITY:
         order = np.array(result_order(table, rules), dtype=np.int32)
         chosen = first_true(masks[order]) if len(order) else first_true(masks)
@@ -87,7 +110,9 @@ def single_hit(
     if policy == HitPolicy.UNIQUE and len(rules) > 1:
         counts = masks.sum(axis=0)
         bad = np.flatnonzero(counts > 1)
-        if len(bad):
+        if len(bad) and violations == "null":
+            bad_rows = bad
+        elif len(bad):
             row = int(bad[0])
             ids = [rules[int(k)].id for k in np.flatnonzero(masks[:, row])]
             raise table.error(
@@ -103,7 +128,9 @@ def single_hit(
             low = np.where(masks, codes[:, None], big).min(axis=0)
             high = np.where(masks, codes[:, None], -1).max(axis=0)
             bad = np.flatnonzero((high >= 0) & (low != high))
-            if len(bad):
+            if len(bad) and violations == "null":
+                bad_rows = bad
+            elif len(bad):
                 row = int(bad[0])
                 ids = [rules[int(k)].id for k in np.flatnonzero(masks[:, row])]
                 raise table.error(
@@ -111,22 +138,37 @@ def single_hit(
                     f"{_row_label(index, row)} with different outputs ({len(bad)} row(s))",
                     rule_id=ids[0],
                 )
-    return first_true(masks)
+    chosen = first_true(masks)
+    if bad_rows is not None:
+        chosen[bad_rows] = VIOLATED
+    return chosen
 
 
 def single_hit_record(
-    table: CompiledTable, matched: Sequence[CompiledRule], record: Mapping[str, object]
+    table: CompiledTable,
+    matched: Sequence[CompiledRule],
+    record: Mapping[str, object],
+    *,
+    violations: Violations = "raise",
 ) -> CompiledRule | None:
-    """The rule whose outputs a single-hit table returns for one record."""
+    """The rule whose outputs a single-hit table returns for one record (None: no match).
+
+    A violated unique or any policy raises RuleError, or with ``violations="null"`` raises
+    :class:`PolicyViolated` for the caller to turn into null outputs.
+    """
     if not matched:
         return None
     policy = table.hit_policy
     ids = ", ".join(repr(rule.id) for rule in matched)
     if policy == HitPolicy.UNIQUE and len(matched) > 1:
+        if violations == "null":
+            raise PolicyViolated
         raise table.error(
             f"hit policy unique violated: rules {ids} all match the record", rule_id=matched[0].id
         )
     if policy == HitPolicy.ANY and len({rule.outputs for rule in matched}) > 1:
+        if violations == "null":
+            raise PolicyViolated
         raise table.error(
             f"hit policy any violated: rules {ids} match the record with different outputs",
             rule_id=matched[0].id,
@@ -173,13 +215,21 @@ def _whole(table: CompiledTable) -> bool:
     return all(isinstance(v, int) and not isinstance(v, bool) for v in values if v is not None)
 
 
+def no_match_aggregate(table: CompiledTable) -> object:
+    """An aggregated collect's result when no rule matches: the default, else 0 for count
+    (FEEL ``count([])``) and null for sum, min and max."""
+    if table.default is not None:
+        return table.default[0]
+    return 0 if table.aggregation == Aggregation.COUNT else None
+
+
 def aggregate(
     table: CompiledTable, rules: Sequence[CompiledRule], masks: np.ndarray, index: pd.Index
 ) -> pd.Series:
-    """collect + sum/count/min/max per row (no match: default or null)."""
+    """collect + sum/count/min/max per row (see :func:`aggregate_record`)."""
     name = table.outputs[0].name
     rows = len(index)
-    default = table.default[0] if table.default is not None else None
+    default = no_match_aggregate(table)
     matched = masks.any(axis=0) if len(rules) else np.zeros(rows, dtype=bool)
     if table.aggregation == Aggregation.COUNT:
         values = masks.sum(axis=0).astype(np.float64) if len(rules) else np.zeros(rows)
@@ -187,17 +237,17 @@ def aggregate(
     else:
         whole = _whole(table)
         numbers = [rule.outputs[0] for rule in rules]
-        contributing = np.zeros(rows, dtype=bool)
+        poisoned = np.zeros(rows, dtype=bool)  # a matched rule's output is null
         if table.aggregation == Aggregation.SUM:
             values = np.zeros(rows)
         else:
             start = np.inf if table.aggregation == Aggregation.MIN else -np.inf
             values = np.full(rows, start)
         for k, value in enumerate(numbers):
-            if value is None:
-                continue
             hit = masks[k]
-            np.logical_or(contributing, hit, out=contributing)
+            if value is None:
+                np.logical_or(poisoned, hit, out=poisoned)
+                continue
             number = float(value)  # type: ignore[arg-type]
             if table.aggregation == Aggregation.SUM:  # added in rule order, as per record
                 np.add(values, number, out=values, where=hit)
@@ -205,7 +255,7 @@ def aggregate(
                 np.minimum(values, number, out=values, where=hit)
             else:
                 np.maximum(values, number, out=values, where=hit)
-        values = np.where(contributing, values, np.nan)
+        values = np.where(poisoned, np.nan, values)
     fallback = np.nan if default is None else float(default)  # type: ignore[arg-type]
     values = np.where(matched, values, fallback)
     if whole and default is not None and not isinstance(default, int):
@@ -218,14 +268,19 @@ def aggregate(
 
 
 def aggregate_record(table: CompiledTable, ordered: Sequence[CompiledRule]) -> object:
-    """collect + sum/count/min/max for one record's matched rules (in rule order)."""
-    default = table.default[0] if table.default is not None else None
+    """collect + sum/count/min/max for one record's matched rules (in rule order).
+
+    DMN C+, C<, C>, C# are FEEL's sum, min, max and count of the matched rules' outputs: count
+    counts matched rules (a null output included); sum, min and max are null when a matched
+    output is null. No match: the default, else 0 for count and null for the others.
+    """
+    default = no_match_aggregate(table)
     if not ordered:
         return default
     if table.aggregation == Aggregation.COUNT:
         return len(ordered)
-    numbers = [rule.outputs[0] for rule in ordered if rule.outputs[0] is not None]
-    if not numbers:
+    numbers = [rule.outputs[0] for rule in ordered]
+    if any(value is None for value in numbers):
         return None
     total = 0.0
     if table.aggregation == Aggregation.SUM:

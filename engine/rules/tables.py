@@ -24,13 +24,15 @@ with ``tables: [...]``; a table may use earlier tables' outputs as inputs)::
     tests:
       - {input: {revenue_12m: 2000000, segment: Enterprise}, expect: {tier: A, tiering_rule: A1}}
 
-``when`` cells use the condition grammar of :mod:`engine.rules.conditions`; quote cells that start
-with ``>``, ``<``, ``[``, ``-`` or ``"`` in YAML. A column left out of ``when`` matches anything.
-``then`` values are literals checked against the output's type and ``allowed`` values; an output
-left out of ``then`` is null. ``type`` may be omitted: it is then inferred from the expression, the
-conditions or the output values. A rule is active when the as-of date lies in both its own and its
-table's period (ends inclusive). Several tables may share an id when their periods do not overlap;
-the one in effect is used (none in effect: no rule applies, so the default or null results).
+``when`` cells use the condition grammar of :mod:`engine.rules.conditions` (DMN unary tests, with
+FEEL's null semantics: ``!= 5`` and ``not("Gov")`` match null, ``< 5`` does not); quote cells that
+start with ``>``, ``<``, ``[``, ``-`` or ``"`` in YAML. A column left out of ``when`` matches
+anything. ``then`` values are literals checked against the output's type and ``allowed`` values;
+an output left out of ``then`` is null. ``type`` may be omitted: it is then inferred from the
+expression, the conditions or the output values. A rule is active when the as-of date lies in both
+its own and its table's period (ends inclusive). Several tables may share an id when their periods
+do not overlap; the one in effect is used (none in effect: no rule applies, so the default or null
+results).
 """
 
 from __future__ import annotations
