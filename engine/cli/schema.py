@@ -15,6 +15,7 @@ import click
 from pydantic import TypeAdapter
 
 from engine.atomic import write_text_atomic
+from engine.crm import mapping_schema
 from engine.data.dataset import DatasetManifest
 from engine.rules.incentives import IncentiveFile
 from engine.rules.risk import RiskFile
@@ -47,6 +48,11 @@ def rule_schemas() -> dict[str, dict[str, Any]]:
             ScenarioFile.model_json_schema(),
             "salesnet scenario file",
             "A what-if scenario: dataset, rules, objective, solver, overrides, sweep.",
+        ),
+        "crm-mapping.schema.json": (
+            mapping_schema(),
+            "salesnet CRM import mapping",
+            "Maps a CRM export's columns and values onto salesnet tables.",
         ),
         "dataset.schema.json": (
             DatasetManifest.model_json_schema(),
