@@ -15,6 +15,8 @@ must finish by a deadline should leave that margin.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -103,8 +105,25 @@ def _start_vector(
     return np.asarray(order, dtype=np.int32), np.asarray([values[i] for i in order])
 
 
+def new_highs(highspy: ModuleType) -> Any:
+    """A ``Highs`` instance whose banner goes to stderr, not stdout.
+
+    HiGHS prints "Running HiGHS ..." to the C-level stdout when the first instance of a process
+    is created, whatever its options; that would corrupt output a user pipes (plan summaries,
+    JSON). The banner is redirected to stderr for that moment.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _new_highs(highspy: ModuleType, settings: SolverSettings) -> Any:
-    highs = highspy.Highs()
+    highs = new_highs(highspy)
     highs.setOptionValue("output_flag", settings.verbose)
     if settings.time_limit is not None:
         highs.setOptionValue("time_limit", float(settings.time_limit))
@@ -167,7 +186,7 @@ def _stop(name: str, settings: SolverSettings) -> StopReason:
 
 def _run_plain(highspy: ModuleType, matrix: MatrixModel, *, relax: bool, zero_cost: bool) -> str:
     """Solve a variant without presolve (to tell infeasible from unbounded); model status name."""
-    highs = highspy.Highs()
+    highs = new_highs(highspy)
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("presolve", "off")
     highs.setOptionValue("time_limit", 30.0)
