@@ -123,6 +123,12 @@ def new_highs(highspy: ModuleType) -> Any:
 
 
 def _new_highs(highspy: ModuleType, settings: SolverSettings) -> Any:
+    # HiGHS sizes one global thread pool per process at its first solve; a later solve asking
+    # for another thread count then fails ("Not Set"). Reset it: solves in a process run one at
+    # a time (batch workers are processes).
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(True)
     highs = new_highs(highspy)
     highs.setOptionValue("output_flag", settings.verbose)
     if settings.time_limit is not None:

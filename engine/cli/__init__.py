@@ -59,17 +59,23 @@ def cli() -> None:
 
 def _register() -> None:
     from engine.cli import align as align_commands
+    from engine.cli import batch as batch_command
+    from engine.cli import compare as compare_command
     from engine.cli import data as data_commands
     from engine.cli import data_import
     from engine.cli import payouts as payouts_command
+    from engine.cli import plan as plan_command
     from engine.cli import rules as rules_commands
     from engine.cli import schema as schema_commands
 
     data_commands.data.add_command(data_import.import_)
     cli.add_command(data_commands.data)
     cli.add_command(align_commands.align)
+    cli.add_command(batch_command.batch)
+    cli.add_command(compare_command.compare_command)
     cli.add_command(rules_commands.rules)
     cli.add_command(payouts_command.payouts)
+    cli.add_command(plan_command.plan)
     cli.add_command(schema_commands.schema)
 
 

@@ -1,0 +1,293 @@
+"""An independent checker: re-derive from a plan's tables and the inputs that every rule holds.
+
+It does not use the model code: demanded calls, eligible potential, candidate territories and
+response bounds are recomputed here from the dataset, the tier table and the directives. Returns
+the violations found (an empty list means the plan is consistent). Numbers in the plan are rounded
+to cents, so comparisons allow a small tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.optimize.inputs import PlanningInputs
+from engine.optimize.prepare import at, records
+from engine.optimize.settings import OptimizeSettings
+from engine.plan.model import Plan
+from engine.rules.risk_directives import (
+    CreditExposure,
+    Exclude,
+    HhiCeiling,
+    MaxPartnerShare,
+    MinReps,
+)
+
+__all__ = ["check_plan"]
+
+
+def _over(value: float, limit: float, rel: float = 1e-6, abs_: float = 0.05) -> bool:
+    return value > limit + abs_ + rel * abs(limit)
+
+
+def _eligible_potential(inputs: PlanningInputs) -> dict[tuple[str, str], float]:
+    dataset = inputs.network.dataset
+    accounts = dataset.accounts
+    tiers = inputs.tiers.set_index("account")
+    kinds = dataset.channels.set_index("id")["kind"].astype(str)
+    excluded = {d.entity_id for d in inputs.directives
+                if isinstance(d, Exclude) and d.entity_kind == "account"}  # fmt: skip
+    weights: dict[str, float] = defaultdict(float)
+    hits: dict[tuple[str, str], float] = defaultdict(float)
+    counts: dict[str, float] = defaultdict(float)
+    count_hits: dict[tuple[str, str], float] = defaultdict(float)
+    for account, territory, revenue in zip(
+        accounts["id"], accounts["territory"], accounts["revenue_12m"], strict=True
+    ):
+        if str(account) in excluded:
+            continue
+        eligible = at(tiers)[str(account), "eligible_channels"]
+        weights[str(territory)] += float(revenue)
+        counts[str(territory)] += 1.0
+        for channel, kind in kinds.items():
+            if kind in eligible:
+                hits[str(territory), str(channel)] += float(revenue)
+                count_hits[str(territory), str(channel)] += 1.0
+    out = {}
+    for territory, potential in zip(
+        dataset.territories["id"], dataset.territories["potential"], strict=True
+    ):
+        for channel in kinds.index:
+            key = (str(territory), str(channel))
+            if weights[str(territory)] > 0:
+                share = hits[key] / weights[str(territory)]
+            elif counts[str(territory)] > 0:
+                share = count_hits[key] / counts[str(territory)]
+            else:
+                share = 1.0
+            out[key] = float(potential) * share
+    return out
+
+
+def _calls(inputs: PlanningInputs) -> dict[str, float]:
+    accounts = inputs.network.dataset.accounts
+    calls = inputs.tiers.set_index("account")["calls_per_quarter"]
+    kinds = ("account", "territory")
+    excluded = {d.entity_id for d in inputs.directives
+                if isinstance(d, Exclude) and d.entity_kind in kinds}  # fmt: skip
+    out: dict[str, float] = defaultdict(float)
+    for account, territory in zip(accounts["id"], accounts["territory"], strict=True):
+        if str(account) not in excluded and str(territory) not in excluded:
+            out[str(territory)] += float(calls.get(str(account), 0.0))
+    return out
+
+
+def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -> list[str]:
+    """Every violated rule of ``plan`` as a sentence (empty when all hold)."""
+    if not plan.has_solution:
+        return []
+    dataset = inputs.network.dataset
+    problems: list[str] = []
+    channels = dataset.channels.set_index("id")
+    reps = dataset.reps.set_index("id")
+    assignments = plan.table("assignments")
+    hires = plan.table("hires")
+    revenue = plan.table("revenue")
+    partners = plan.table("partners")
+    volumes = plan.table("partner_volumes")
+    budgets = plan.table("budgets").set_index("category")
+
+    # budgets: re-derive spend per category from the tables
+    spend = {
+        "marketing": float(revenue["marketing"].sum()),
+        "hiring": float(sum(int(h) * float(at(channels)[c, "hire_cost"])
+                            for c, h in zip(hires["channel"], hires["hires"], strict=True))),
+        "incentives": float(plan.table("incentives")["modelled_cost"].sum()),
+        "training": float(at(budgets)["training", "spent"]),
+    }  # fmt: skip
+    spend["total"] = sum(spend.values())
+    for category, amount in zip(
+        dataset.budgets["category"], dataset.budgets["amount"], strict=True
+    ):
+        if _over(spend[str(category)], float(amount)):
+            problems.append(f"budget {category}: spent {spend[str(category)]:,.2f} > {amount:,.2f}")
+
+    # reps: active placed exactly once, among the candidates, hours add up
+    near = inputs.network.nearest(sorted(set(reps["home"].astype(str))), k=settings.candidates)
+    allowed = set(zip(near["source"], near["target"], strict=True))
+    excluded_t = {d.entity_id for d in inputs.directives
+                  if isinstance(d, Exclude) and d.entity_kind == "territory"}  # fmt: skip
+    hours: dict[tuple[str, str], float] = defaultdict(float)
+    heads: dict[str, float] = defaultdict(float)
+    row: Any
+    for rep, territory in zip(assignments["rep"], assignments["territory"], strict=True):
+        row = reps.loc[rep]
+        if territory == "":
+            if row["status"] == "active":
+                problems.append(f"active rep {rep} is not placed")
+            continue
+        today = row["territory"] if isinstance(row["territory"], str) else row["home"]
+        if (row["home"], territory) not in allowed and territory != today:
+            problems.append(f"rep {rep} placed in {territory}, not a candidate territory")
+        if territory in excluded_t:
+            problems.append(f"rep {rep} placed in excluded territory {territory}")
+        hours[territory, str(row["channel"])] += float(row["capacity_hours"])
+        heads[territory] += 1
+    if assignments["rep"].duplicated().any():
+        problems.append("a rep appears twice in the assignments")
+    for territory, channel, count in zip(
+        hires["territory"], hires["channel"], hires["hires"], strict=True
+    ):
+        if count > settings.max_hires_per_territory:
+            problems.append(f"{count} hires in {territory} × {channel} exceed the cap")
+        hours[territory, channel] += count * float(at(channels)[channel, "hire_capacity_hours"])
+        heads[territory] += count
+    for name, limit in settings.max_hires.items():
+        if hires.loc[hires["channel"] == name, "hires"].sum() > limit:
+            problems.append(f"hires of {name} exceed the headcount cap {limit}")
+    for territory, channel, planned in zip(
+        revenue["territory"], revenue["channel"], revenue["rep_hours"], strict=True
+    ):
+        if abs(planned - hours.get((territory, channel), 0.0)) > 1e-3:
+            problems.append(f"rep hours in {territory} × {channel} do not add up")
+
+    # revenue: eligibility, share caps, potential, response bound
+    eligible = _eligible_potential(inputs)
+    potential = dict(
+        zip(dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True)
+    )
+    points = sorted(set(settings.response_points))
+    per_territory: dict[str, float] = defaultdict(float)
+    for row in records(revenue):
+        key = (str(row.territory), str(row.channel))
+        channel = channels.loc[row.channel]
+        cap = eligible.get(key, 0.0) * float(channel["max_share"])
+        per_territory[row.territory] += row.revenue
+        if _over(row.revenue, cap, 1e-6):
+            problems.append(f"revenue {key} {row.revenue:,.2f} above eligible cap {cap:,.2f}")
+        if row.territory in excluded_t and row.revenue > 0.05:
+            problems.append(f"revenue in excluded territory {row.territory}")
+        if channel["kind"] in ("distributor", "agent") or cap <= 0:
+            continue
+        effort = 0.0
+        if not math.isnan(channel["hours_scale"]) and channel["kind"] in ("direct_field", "inside"):
+            effort += (row.rep_hours + row.training_hours) / channel["hours_scale"]
+        if not math.isnan(channel["marketing_scale"]):
+            effort += row.marketing / channel["marketing_scale"]
+        y = effort * 1e6 / eligible[key]
+        bound = min(cap * (1 - math.exp(-p) * (1 + p - y)) for p in points)
+        if _over(row.revenue, bound, 1e-5):
+            problems.append(f"revenue {key} {row.revenue:,.2f} above its response {bound:,.2f}")
+    for territory, total in per_territory.items():
+        if _over(total, float(potential[territory])):
+            problems.append(f"revenue of {territory} above its potential")
+
+    # coverage
+    demanded = _calls(inputs)
+    coverage = plan.table("coverage").set_index("territory")
+    if settings.coverage.mode != "off":
+        per_call = channels["hours_per_call"]
+        capacity: dict[str, float] = defaultdict(float)
+        training = revenue.set_index(["territory", "channel"])["training_hours"].to_dict()
+        for (territory, channel), value in hours.items():
+            if per_call[channel] > 0:
+                capacity[territory] += (value + training.get((territory, channel), 0.0)) / per_call[
+                    channel
+                ]
+        for territory, calls in demanded.items():
+            short = (
+                float(at(coverage)[territory, "shortfall"])
+                if territory in coverage.index
+                else (calls)
+            )
+            if settings.coverage.mode == "hard":
+                short = 0.0
+            if _over(calls - short, capacity.get(territory, 0.0), 1e-6, 1e-3):
+                problems.append(
+                    f"coverage of {territory}: {capacity.get(territory, 0):.1f} calls "
+                    f"for {calls:.1f} demanded"
+                )
+
+    # partners: coverage lanes, capacity, activation, per-lane bounds
+    lanes = dataset.coverage
+    lane_cap = {(str(p), str(t)): (np.inf if pd.isna(v) else float(v))
+                for p, t, v in zip(lanes["partner"], lanes["territory"], lanes["max_volume"],
+                                   strict=True)}  # fmt: skip
+    active = dict(zip(partners["partner"], partners["active"], strict=True))
+    totals: dict[str, float] = {
+        str(p): float(v) for p, v in volumes.groupby("partner")["volume"].sum().items()
+    }
+    capacity_of = dataset.partners.set_index("id")["capacity"]
+    for partner, territory, volume in zip(
+        volumes["partner"], volumes["territory"], volumes["volume"], strict=True
+    ):
+        if (partner, territory) not in lane_cap:
+            problems.append(f"partner {partner} carries volume in {territory} it does not cover")
+        elif _over(volume, lane_cap[partner, territory]):
+            problems.append(f"partner {partner} above its max volume in {territory}")
+        if not active.get(partner, False):
+            problems.append(f"inactive partner {partner} carries volume")
+    for partner, total in totals.items():
+        if _over(total, float(at(capacity_of)[partner])):
+            problems.append(f"partner {partner} above capacity")
+    problems += _directives(inputs, volumes, revenue, totals, heads)
+    return problems
+
+
+def _directives(
+    inputs: PlanningInputs,
+    volumes: pd.DataFrame,
+    revenue: pd.DataFrame,
+    totals: dict[str, float],
+    heads: dict[str, float],
+) -> list[str]:
+    problems: list[str] = []
+    by_territory = revenue.groupby("territory")["revenue"].sum().to_dict()
+    by_channel = revenue.groupby("channel")["revenue"].sum().to_dict()
+    grand = float(revenue["revenue"].sum())
+    partner_channel = inputs.network.dataset.partners.set_index("id")["channel"].to_dict()
+    for d in inputs.directives:
+        if isinstance(d, Exclude):
+            if d.entity_kind == "partner" and totals.get(d.entity_id, 0.0) > 0.05:
+                problems.append(f"excluded partner {d.entity_id} carries volume")
+            if d.entity_kind == "channel" and by_channel.get(d.entity_id, 0.0) > 0.05:
+                problems.append(f"excluded channel {d.entity_id} earns revenue")
+        elif isinstance(d, CreditExposure):
+            if _over(totals.get(d.entity_id, 0.0), d.max_volume):
+                problems.append(f"partner {d.entity_id} above its credit exposure")
+        elif isinstance(d, MinReps):
+            if heads.get(d.entity_id, 0.0) < d.min_reps:
+                problems.append(f"territory {d.entity_id} has fewer than {d.min_reps} reps")
+        elif isinstance(d, MaxPartnerShare):
+            for row in records(volumes):
+                in_scope = (d.entity_kind == "territory" and row.territory == d.entity_id) or (
+                    d.entity_kind == "partner" and d.scope != "total" and row.partner == d.entity_id
+                )
+                limit = d.max_share * by_territory.get(row.territory, 0.0)
+                if in_scope and _over(row.volume, limit):
+                    problems.append(f"partner {row.partner} share of {row.territory} too high")
+            total_scope = d.entity_kind == "partner" and d.scope == "total"
+            if total_scope and _over(totals.get(d.entity_id, 0.0), d.max_share * grand):
+                problems.append(f"partner {d.entity_id} share of the total too high")
+            if d.entity_kind == "channel":
+                for partner, total in totals.items():
+                    if partner_channel[partner] == d.entity_id and _over(
+                        total, d.max_share * by_channel.get(d.entity_id, 0.0)
+                    ):
+                        problems.append(f"partner {partner} share of {d.entity_id} too high")
+        elif isinstance(d, HhiCeiling):
+            if d.entity_kind == "territory":
+                scope = volumes[volumes["territory"] == d.entity_id].groupby("partner")["volume"]
+            else:
+                mine = volumes["partner"].map(partner_channel) == d.entity_id
+                scope = volumes[mine].groupby("partner")["volume"]
+            shares = scope.sum()
+            if shares.sum() > 0:
+                hhi = float(((shares / shares.sum()) ** 2).sum())
+                if hhi > d.max_hhi + 1e-6:
+                    problems.append(f"HHI of {d.entity_kind} {d.entity_id} is {hhi:.4f}")
+    return problems

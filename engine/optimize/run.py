@@ -1,0 +1,218 @@
+"""``solve(inputs, settings) -> Plan``: pre-checks, build, start heuristic, solve, explain.
+
+Order: cheap pre-checks → build → relax–round–fix start (when it pays: a model with rep
+assignments) → HiGHS (or CBC) through :mod:`engine.solver` → lexicographic secondary goal if
+asked → if infeasible, an elastic re-solve that names what had to be relaxed → shadow prices
+from the LP with the integers fixed → the :class:`~engine.plan.model.Plan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import replace
+
+import pulp
+
+from engine import __version__
+from engine.optimize.heuristic import relax_round_fix
+from engine.optimize.inputs import PlanningInputs
+from engine.optimize.model import build_from_data
+from engine.optimize.objective import disruption_terms, objective_terms
+from engine.optimize.precheck import Finding, precheck
+from engine.optimize.prepare import prepare
+from engine.optimize.registry import AllocationModel
+from engine.optimize.settings import OptimizeSettings
+from engine.plan import assemble, explain
+from engine.plan.model import (
+    Explanation,
+    Plan,
+    PrecheckFinding,
+    Provenance,
+    SolverSummary,
+)
+from engine.solver import SolverReport, SolverSettings, SolveStatus
+from engine.solver import solve as run_solver
+
+__all__ = ["solve"]
+
+_NO_SOLUTION = {
+    SolveStatus.INFEASIBLE,
+    SolveStatus.INFEASIBLE_OR_UNBOUNDED,
+}
+
+
+def _start(model: AllocationModel, settings: OptimizeSettings) -> tuple[dict, float] | None:
+    wanted = settings.heuristic == "on" or (
+        settings.heuristic == "auto" and len(model.family("assign")) >= 200
+    )
+    return relax_round_fix(model, settings.solver) if wanted else None
+
+
+def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport:
+    """Fewest moves among plans within ``tolerance`` of the primary optimum."""
+    secondary = model.settings.secondary
+    if secondary is None or secondary.mode != "lexicographic" or report.objective is None:
+        return report
+    terms, constant, maximise = objective_terms(model)
+    best = report.objective
+    slack = secondary.tolerance * max(abs(best), 1.0)
+    floor = best - slack if maximise else best + slack
+    model.add_row(
+        "primary_floor", ("primary",), terms, ">=" if maximise else "<=", floor - constant
+    )
+    start = {v: float(v.varValue or 0.0) for v in model.problem.variables()}
+    model.problem.sense = pulp.LpMinimize
+    model.problem.setObjective(pulp.LpAffineExpression(list(disruption_terms(model))))
+    second = run_solver(model.problem, model.settings.solver, start=start)
+    if not second.has_solution:  # keep the primary plan (values were overwritten: re-solve)
+        return report
+    return replace(
+        report,
+        status=second.status if second.status is not SolveStatus.OPTIMAL else report.status,
+        solve_seconds=report.solve_seconds + second.solve_seconds,
+        message=report.message + f"; secondary: {second.summary()}",
+    )
+
+
+def _remaining(settings: OptimizeSettings, spent: float) -> SolverSettings:
+    """The solver settings with the time the start heuristic used taken off the limit."""
+    limit = settings.solver.time_limit
+    if limit is None or spent <= 0:
+        return settings.solver
+    return settings.solver.model_copy(update={"time_limit": max(0.5, limit - spent)})
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _summary(report: SolverReport, heuristic: float | None) -> SolverSummary:
+    return SolverSummary(
+        status=report.status.value,
+        objective=None if report.objective is None else round(report.objective, 2),
+        bound=None if report.bound is None else round(report.bound, 2),
+        gap=None if report.gap is None else round(report.gap, 6),
+        solver=report.solver, solver_version=report.solver_version, is_mip=report.is_mip,
+        num_variables=report.num_variables, num_constraints=report.num_constraints,
+        stop_reason=None if report.stop_reason is None else report.stop_reason.value,
+        message=report.message.split(";")[0],
+        heuristic_objective=None if heuristic is None else round(heuristic, 2),
+    )  # fmt: skip
+
+
+def _notes(model: AllocationModel) -> list[str]:
+    notes = []
+    for channel, curve in sorted(model.data.curves.items()):
+        if not curve.convex:
+            how = (
+                "its greatest convex minorant (optimistic)"
+                if curve.treatment == "envelope"
+                else "a straight line above it (conservative)"
+            )
+            notes.append(
+                f"incentive plan {curve.label or channel} ({channel}) is not convex: the model "
+                f"uses {how}; the incentives table shows the exact cost beside it"
+            )
+    return notes
+
+
+def _headline(status: SolveStatus, findings: list[Finding], relaxed: int) -> str:
+    if status is SolveStatus.OPTIMAL:
+        return "optimal plan found (within the requested gap)"
+    if status is SolveStatus.FEASIBLE:
+        return "a feasible plan; the solver stopped at its limit before proving it optimal"
+    if status is SolveStatus.UNBOUNDED:
+        return (
+            "the objective is unbounded: some spend earns without limit — check the "
+            "response curves (max_share) and the budget lines"
+        )
+    if status in _NO_SOLUTION:
+        blocking = [f.message for f in findings if f.severity == "infeasible"]
+        head = "no plan satisfies every constraint"
+        if blocking:
+            head += ": " + "; ".join(blocking)
+        return head + (
+            f"; the elastic re-solve relaxed {relaxed} line(s), listed below" if relaxed else ""
+        )
+    return f"the solve ended without a plan ({status.value})"
+
+
+def solve(
+    inputs: PlanningInputs, settings: OptimizeSettings | None = None, *, name: str = "plan"
+) -> Plan:
+    """Build, solve and explain the allocation plan for ``inputs``."""
+    settings = settings or OptimizeSettings()
+    started = time.perf_counter()
+    data = prepare(inputs, settings)
+    findings = precheck(data, settings)
+    model = build_from_data(data, settings)
+    build_seconds = time.perf_counter() - started
+    timings = {"build_seconds": build_seconds}
+
+    blocked = any(f.severity == "infeasible" for f in findings)
+    heuristic_value = None
+    report = SolverReport(status=SolveStatus.INFEASIBLE, message="pre-check: infeasible")
+    if not blocked:
+        started = time.perf_counter()
+        start = _start(model, settings)
+        timings["heuristic_seconds"] = time.perf_counter() - started
+        heuristic_value = None if start is None else start[1]
+        report = run_solver(
+            model.problem,
+            _remaining(settings, timings["heuristic_seconds"]),
+            start=None if start is None else start[0],
+            build_seconds=build_seconds,
+        )
+        if report.has_solution:
+            report = _lexicographic(model, report)
+    relaxed = 0
+    final = model
+    if report.status in _NO_SOLUTION:
+        elastic = build_from_data(data, settings, elastic=True)
+        second = run_solver(elastic.problem, settings.solver)
+        timings["elastic_seconds"] = second.solve_seconds
+        if second.has_solution:
+            final = elastic
+            relaxed = len(explain.relaxations(elastic))
+        if blocked:
+            report = replace(
+                report,
+                solver=second.solver,
+                solver_version=second.solver_version,
+                is_mip=second.is_mip,
+                num_variables=second.num_variables,
+                num_constraints=second.num_constraints,
+            )
+    timings.update(
+        load_seconds=report.load_seconds,
+        solve_seconds=report.solve_seconds,
+        nodes=float(report.node_count or 0),
+    )
+    solved = final.problem.variables() and (report.has_solution or final is not model)
+    tables = assemble.tables(final) if solved else {}
+    kpis = assemble.kpis(final, tables) if solved else {}
+    explanation = Explanation(
+        summary=_headline(report.status, findings, relaxed),
+        lines=explain.lines(final) if solved else (),
+        relaxations=explain.relaxations(final) if final is not model else (),
+        prechecks=tuple(
+            PrecheckFinding(
+                check=f.check, severity=f.severity, message=f.message, entities=f.entities
+            )
+            for f in findings
+        ),
+        notes=tuple(_notes(model)),
+    )
+    provenance = Provenance(
+        scenario=name, inputs_hash=inputs.content_hash(),
+        dataset_hash=inputs.network.dataset.content_hash,
+        settings_hash=_hash(settings.model_dump_json()),
+        rule_versions=dict(inputs.rule_versions), seed=settings.solver.random_seed,
+        package_version=__version__,
+    )  # fmt: skip
+    return Plan(
+        name=name, status=report.status.value, objective=settings.objective, kpis=kpis,
+        tables=tables, explanation=explanation, solver=_summary(report, heuristic_value),
+        provenance=provenance, timings={k: round(v, 4) for k, v in timings.items()},
+    )  # fmt: skip

@@ -1,0 +1,107 @@
+"""Model settings: the objective, the knobs of each constraint family, and how to solve.
+
+Everything the allocation model needs besides the data (:class:`~engine.optimize.inputs.
+PlanningInputs`). Money is in the dataset's currency and per planning period.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.solver import SolverSettings
+
+__all__ = [
+    "CoverageSettings",
+    "ObjectiveKind",
+    "OptimizeSettings",
+    "SecondaryGoal",
+    "TrainingSettings",
+]
+
+ObjectiveKind = Literal["contribution", "revenue", "min_cost"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CoverageSettings(_Model):
+    """Service calls demanded by the tiers versus call capacity of the reps in a territory."""
+
+    mode: Literal["hard", "soft", "off"] = Field(
+        "soft", description="hard: must hold; soft: shortfall allowed at a penalty; off: ignored."
+    )
+    penalty_per_call: float = Field(
+        150.0,
+        ge=0,
+        description="Cost of one demanded call left unserved (soft mode).",
+    )
+
+
+class TrainingSettings(_Model):
+    """Training spend raises a channel's productive hours along a concave curve.
+
+    Extra hours of channel c = base_hours_c · max_uplift · (1 − exp(−spend / (scale · reps_c))),
+    where base_hours_c are the channel's active reps' hours; a territory gains at most
+    ``max_uplift`` of its own rep hours.
+    """
+
+    max_uplift: float = Field(0.10, ge=0, le=1, description="Largest productivity gain (fraction).")
+    spend_scale_per_rep: float = Field(
+        2000.0, gt=0, description="Spend per rep that wins 63 % of max_uplift."
+    )
+
+
+class SecondaryGoal(_Model):
+    """Disruption versus today (reps moved away from today's territory)."""
+
+    goal: Literal["disruption"] = "disruption"
+    mode: Literal["weighted", "lexicographic"] = Field(
+        "weighted",
+        description="weighted: primary − weight·moves; lexicographic: fewest moves "
+        "among plans within ``tolerance`` of the best primary value.",
+    )
+    weight: float = Field(1000.0, ge=0, description="Value of one avoided move (weighted mode).")
+    tolerance: float = Field(
+        0.001, ge=0, le=1, description="Relative loss of the primary goal allowed (lexicographic)."
+    )
+
+
+class OptimizeSettings(_Model):
+    """How to build and solve the allocation model."""
+
+    objective: ObjectiveKind = Field("contribution", description="The primary goal.")
+    revenue_target: float | None = Field(
+        None, ge=0, description="Revenue to reach (required by min_cost; optional floor otherwise)."
+    )
+    secondary: SecondaryGoal | None = Field(None, description="Optional secondary goal.")
+    candidates: int = Field(
+        12, ge=1, description="Candidate territories per rep: the k nearest to home (+ today's)."
+    )
+    move_cost_per_unit: float = Field(
+        2000.0, ge=0, description="Cost of moving a rep per unit of network distance (hours, km…)."
+    )
+    max_hires_per_territory: int = Field(2, ge=0, description="New reps per territory × channel.")
+    max_hires: dict[str, int] = Field(
+        default_factory=dict, description="Headcount cap on new hires per rep channel id."
+    )
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    training: TrainingSettings | None = Field(default_factory=TrainingSettings)
+    response_points: tuple[float, ...] = Field(
+        (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5),
+        description="Effort levels (in curve scales) where tangent cuts touch the response curve.",
+    )
+    head_cuts: Literal["all", "chord"] = Field(
+        "all", description="Per-head response cuts: all tangent points, or the chord only."
+    )
+    heuristic: Literal["auto", "on", "off"] = Field(
+        "auto", description="Relax–round–fix of partner activation as a MIP start."
+    )
+    elastic_penalty: float = Field(
+        1e6, gt=0, description="Penalty per unit of relaxation in the elastic re-solve."
+    )
+    solver: SolverSettings = Field(
+        default_factory=lambda: SolverSettings(time_limit=60.0, mip_gap=0.005, threads=2)
+    )

@@ -1,0 +1,181 @@
+"""Tiny allocation models whose optimum is derived by hand (derivations in the docstrings)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_optimize_fixtures import inputs, network, settings
+
+from engine.optimize import CostCurve, SecondaryGoal, check_plan, solve
+from engine.optimize.constraints.revenue import head_cut_applies
+from engine.rules.risk_directives import CreditExposure, Exclude
+
+FIELD = {"id": "FIELD", "kind": "direct_field", "hours_scale": 100.0}
+WEB = {"id": "WEB", "kind": "online", "margin": 0.4, "max_share": 0.1, "marketing_scale": 10_000.0}
+DIST = {"id": "DIST", "kind": "distributor", "margin": 0.3}
+
+
+def _rep_network():  # type: ignore[no-untyped-def]
+    return network(
+        [("A", 0.0, 1e6), ("B", 1.0, 4e6)], [FIELD],
+        reps=[{"id": "R1", "channel": "FIELD", "home": "A", "territory": "A",
+               "capacity_hours": 100.0}],
+    )  # fmt: skip
+
+
+def test_rep_moves_where_the_response_pays_more() -> None:
+    """One rep (100 h) at home in A (potential 1 M) or moved 1 unit to B (4 M); margin 0.5,
+    max_share 0.5, 100 h per 1 M win 63 %. In A: y = 100/100 = 1, revenue 0.5 M·(1 − e⁻¹) =
+    316 060.28, contribution 158 030.14. In B: y = 100/(100·4) = 0.25, revenue 2 M·(1 − e^−0.25) =
+    442 398.43, contribution 221 199.22 − move 1 000 = 220 199.22 (both y are tangent points, so the
+    linearisation is exact there). Optimum: move to B."""
+    net, s = _rep_network(), settings(move_cost_per_unit=1000.0)
+    plan = solve(inputs(net), s)
+    assert plan.status == "optimal"
+    expected = 0.5 * 2e6 * (1 - math.exp(-0.25)) - 1000
+    assert plan.kpis["contribution"] == pytest.approx(expected, abs=0.02)
+    row = plan.table("assignments").iloc[0]
+    assert (row["territory"], bool(row["moved"])) == ("B", True)
+    assert check_plan(plan, inputs(net), s) == []
+
+
+def test_lexicographic_disruption_keeps_the_rep_home() -> None:
+    """Same network; staying in A gives 158 030.14, within 50 % of the best 220 199.22, so the
+    fewest-moves plan among those keeps the rep at home (0 moves)."""
+    s = settings(
+        move_cost_per_unit=1000.0, secondary=SecondaryGoal(mode="lexicographic", tolerance=0.5)
+    )
+    plan = solve(inputs(_rep_network()), s)
+    assert plan.kpis["reps_moved"] == 0
+    assert plan.kpis["contribution"] == pytest.approx(0.25e6 * (1 - math.exp(-1)), abs=0.02)
+
+
+def _partner_network():  # type: ignore[no-untyped-def]
+    return network(
+        [("A", 0.0, 1e6)], [DIST],
+        partners=[{"id": "P1", "channel": "DIST", "capacity": 400_000.0, "fixed_cost": 100_000.0},
+                  {"id": "P2", "channel": "DIST", "capacity": 300_000.0, "fixed_cost": 50_000.0}],
+        coverage=[("P1", "A", None), ("P2", "A", None)],
+    )  # fmt: skip
+
+
+def test_partner_fixed_charge_choice() -> None:
+    """Cap 0.5·1 M = 500 k revenue at margin 0.3. P1 alone: 0.3·400 k − 100 k = 20 k; P2 alone:
+    0.3·300 k − 50 k = 40 k; both: 0.3·500 k − 150 k = 0; none: 0. Optimum: P2 alone, 40 000."""
+    net, s = _partner_network(), settings()
+    plan = solve(inputs(net), s)
+    assert plan.kpis["contribution"] == pytest.approx(40_000, abs=0.02)
+    partners = plan.table("partners").set_index("partner")
+    assert list(partners["active"]) == [False, True]
+    assert check_plan(plan, inputs(net), s) == []
+
+
+def test_avoid_and_credit_exposure_directives() -> None:
+    """P2 excluded: P1 alone gives 20 000. With P1's exposure capped at 200 k as well:
+    0.3·200 k − 100 k = −40 k < 0, so no partner is activated and contribution is 0."""
+    net, s = _partner_network(), settings()
+    avoid = Exclude("partner", "P2", "r1")
+    plan = solve(inputs(net, directives=[avoid]), s)
+    assert plan.kpis["contribution"] == pytest.approx(20_000, abs=0.02)
+    exposure = CreditExposure("partner", "P1", "r2", factor=1.0, credit_limit=200_000.0)
+    plan = solve(inputs(net, directives=[avoid, exposure]), s)
+    assert plan.kpis["contribution"] == pytest.approx(0.0, abs=0.02)
+    assert plan.kpis["partners_active"] == 0
+
+
+def _web_network(budget: float = 5000.0):  # type: ignore[no-untyped-def]
+    return network([("A", 0.0, 1e6)], [WEB], budgets={"marketing": budget})
+
+
+def test_marketing_budget_binds_with_its_shadow_price() -> None:
+    """Revenue 100 k·(1 − e^{−m/10 000}) at margin 0.4: marginal value 4·e^{−m/10 000} − 1 > 0 up
+    to m = 13 863, so the 5 000 budget binds. y = 0.5 is a tangent point: revenue 39 346.93,
+    contribution 0.4·39 346.93 − 5 000 = 10 738.77; shadow price 4·e^{−0.5} − 1 = 1.4261."""
+    net, s = _web_network(), settings()
+    plan = solve(inputs(net), s)
+    revenue = 1e5 * (1 - math.exp(-0.5))
+    assert plan.kpis["revenue"] == pytest.approx(revenue, abs=0.02)
+    assert plan.kpis["contribution"] == pytest.approx(0.4 * revenue - 5000, abs=0.02)
+    line = next(b for b in plan.explanation.lines if b.key == ("marketing",))
+    assert line.binding and line.shadow_price == pytest.approx(4 * math.exp(-0.5) - 1, abs=1e-4)
+    assert line.range_low is not None and line.range_high is not None
+    assert line.range_low <= 5000 <= line.range_high
+
+
+def test_convex_incentive_curve_is_charged() -> None:
+    """As above plus a convex incentive curve of 5 % up to 100 k: incentives 0.05·39 346.93 =
+    1 967.35 (the marginal value 0.35·4e^{−y}·… stays > 1 at m = 5 000, the budget still binds):
+    contribution 10 738.77 − 1 967.35 = 8 771.42."""
+    curve = CostCurve(points=((0.0, 0.0), (1e5, 5e3), (2e5, 15e3)), convex=True, label="web")
+    net, s = _web_network(), settings()
+    plan = solve(inputs(net, curves={"WEB": curve}), s)
+    revenue = 1e5 * (1 - math.exp(-0.5))
+    assert plan.kpis["cost_incentives"] == pytest.approx(0.05 * revenue, abs=0.02)
+    assert plan.kpis["contribution"] == pytest.approx(0.35 * revenue - 5000, abs=0.02)
+
+
+def test_min_cost_for_a_revenue_target() -> None:
+    """Target 39 346.93 = f(5 000): the cheapest plan spends exactly 5 000 on marketing."""
+    target = 1e5 * (1 - math.exp(-0.5))
+    net, s = _web_network(1e6), settings(objective="min_cost", revenue_target=target)
+    plan = solve(inputs(net), s)
+    assert plan.status == "optimal"
+    assert plan.kpis["cost_marketing"] == pytest.approx(5000, abs=0.05)
+
+
+def test_max_revenue_spends_the_budget() -> None:
+    """Maximising revenue spends the whole 5 000 marketing budget: revenue 39 346.93."""
+    net, s = _web_network(), settings(objective="revenue")
+    plan = solve(inputs(net), s)
+    assert plan.kpis["revenue"] == pytest.approx(1e5 * (1 - math.exp(-0.5)), abs=0.02)
+
+
+def test_no_budget_lines_is_still_bounded() -> None:
+    """Without any budget line marketing is unlimited, but every revenue is capped by
+    max_share·potential and every cost is ≥ 0, so the model is bounded: optimum at
+    4·e^{−y} = 1 up to the tangent linearisation (y ≈ ln 4 = 1.386, contribution ≈ 16 137)."""
+    net = network([("A", 0.0, 1e6)], [WEB])
+    plan = solve(inputs(net), settings())
+    assert plan.status == "optimal"
+    best = 0.4 * 1e5 * (1 - 0.25) - 1e4 * math.log(4)
+    assert plan.kpis["contribution"] == pytest.approx(best, rel=0.02)
+    assert plan.kpis["contribution"] >= best - 1.0  # tangents over-estimate, never under
+
+
+def test_non_convex_curve_stand_ins() -> None:
+    """A threshold plan: nothing below 100, then 10 % retroactive (a jump from 0 to 10 at 100).
+    Conservative stand-in: the line at the steepest average rate, 0.1·x (= 10 at 100, 20 at 200),
+    never below the true cost; envelope: the greatest convex minorant, never above it."""
+    points = ((0.0, 0.0), (100.0, 0.0), (100.0, 10.0), (200.0, 20.0))
+    curve = CostCurve(points=points, convex=False, envelope=((0.0, 0.0), (200.0, 20.0)))
+    assert curve.modelled() == ((0.0, 0.0), (200.0, 20.0))
+    for x in (0.0, 50.0, 99.0, 100.0, 150.0, 300.0):
+        assert curve.cost(x, exact=False) >= curve.cost(x) - 1e-9
+    capped = CostCurve(points=((0.0, 0.0), (100.0, 5.0), (300.0, 5.0)), convex=False,
+                       envelope=((0.0, 0.0), (300.0, 0.0)), treatment="envelope")  # fmt: skip
+    assert capped.cost(200.0, exact=False) == 0.0 <= capped.cost(200.0)
+
+
+@given(
+    efforts=st.lists(st.floats(0.01, 6.0), min_size=1, max_size=4),
+    extra=st.floats(0.0, 8.0),
+    point=st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.5]),
+)
+def test_head_cuts_never_cut_off_the_true_response(
+    efforts: list[float], extra: float, point: float
+) -> None:
+    """Where :func:`head_cut_applies`, b_k + e^{−y_k}·u + Σ_h (g(y_h) − b_k) ≥ g(Σ_h y_h + u) for
+    every subset of heads present (g = 1 − e^{−y}); the cut is exact-safe for whole heads."""
+    if not head_cut_applies(efforts, point):
+        return
+    base = 1 - math.exp(-point) * (1 + point)
+    for size in range(len(efforts) + 1):
+        for present in itertools.combinations(efforts, size):
+            bound = (
+                base + math.exp(-point) * extra + sum((1 - math.exp(-y)) - base for y in present)
+            )
+            assert bound >= (1 - math.exp(-(sum(present) + extra))) - 1e-9
