@@ -21,8 +21,9 @@ BASE = """
 name: base
 description: the demo as it is
 dataset: demo
-objective: {goal: contribution}
-solver: {time_limit: 30, mip_gap: 0.005}
+optimize:
+  objective: contribution
+  solver: {time_limit: 30, mip_gap: 0.005}
 overrides:
   - table: budgets
     where: {category: marketing}
@@ -37,7 +38,7 @@ def test_extends_merges_maps_and_concatenates_overrides(tmp_path: Path) -> None:
         "child.yaml",
         """
 extends: base.yaml
-solver: {time_limit: 10}
+optimize: {solver: {time_limit: 10}}
 overrides:
   - table: budgets
     where: {category: marketing}
@@ -46,8 +47,8 @@ overrides:
     )
     spec = load_scenario(child)
     assert spec.name == "child"  # names are not inherited
-    assert spec.solver.time_limit == 10 and spec.solver.mip_gap == 0.005
-    assert spec.objective == {"goal": "contribution"}
+    assert spec.optimize.solver.time_limit == 10 and spec.optimize.solver.mip_gap == 0.005
+    assert spec.optimize.objective == "contribution"
     assert [o.set or o.scale for _, _, o in spec.overrides] == [
         {"amount": 1000000},
         {"amount": 0.9},
@@ -156,8 +157,9 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
          "overrides[0].drop", "cannot be dropped"),
         ("dataset: demo\noverrides:\n  - {table: partners, set: {capacity: -5}}\n",
          "overrides", "invalid"),
-        ("dataset: demo\nsolver: {time_limit: fast}\n", "solver.time_limit", None),
-        ("objective: {}\n", "dataset", "no dataset"),
+        ("dataset: demo\noptimize: {solver: {time_limit: fast}}\n", "optimize.solver.time_limit",
+         None),
+        ("optimize: {}\n", "dataset", "no dataset"),
     ],
 )  # fmt: skip
 def test_bad_scenarios_name_file_and_key(
@@ -171,7 +173,7 @@ def test_bad_scenarios_name_file_and_key(
 
 
 def test_unknown_key_reports_its_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad.yaml", "dataset: demo\n\nsolver:\n  time_limt: 5\n")
+    path = _write(tmp_path, "bad.yaml", "dataset: demo\n\noptimize:\n  solver:\n    time_limt: 5\n")
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
-    assert caught.value.line == 4 and caught.value.key == "solver.time_limt"
+    assert caught.value.line == 5 and caught.value.key == "optimize.solver.time_limt"

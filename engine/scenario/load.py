@@ -1,7 +1,7 @@
 """Reading scenario files and following ``extends`` chains into one merged :class:`ScenarioSpec`.
 
-Merging: a child's scalar fields replace its parent's; ``rules``, ``objective`` and ``solver``
-merge key by key (the child's keys win); ``overrides`` are the parent's followed by the child's;
+Merging: a child's scalar fields replace its parent's; ``rules`` and ``optimize`` merge key by key,
+nested settings too (the child's keys win); ``overrides`` are the parent's followed by the child's;
 ``sweep`` and ``name`` are not inherited. Paths are relative to the file that writes them.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.errors import ScenarioError
+from engine.optimize.settings import OptimizeSettings
 from engine.scenario.model import Override, RuleFiles, ScenarioFile, SweepParameter
-from engine.solver import SolverSettings
 from engine.yamlio import line_at, load_yaml_file
 
 __all__ = ["DEMO_DATASET", "ScenarioSpec", "load_scenario"]
@@ -35,8 +35,7 @@ class ScenarioSpec:
     dataset: str
     rules: RuleFiles
     as_of: dt.date | None
-    objective: dict[str, Any]
-    solver: SolverSettings
+    optimize: OptimizeSettings
     overrides: tuple[tuple[str, int, Override], ...]  # (file, index in that file, override)
     sweep: tuple[SweepParameter, ...]
     parameters: tuple[tuple[str, Any], ...] = ()
@@ -65,9 +64,19 @@ def _relative(base: Path, value: str | None) -> str | None:
     return str((base.parent / value).resolve())
 
 
+def _deep_merge(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(parent)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def _merge_model(parent: Any, child: Any) -> Any:
-    data = parent.model_dump(exclude_unset=True)
-    data.update(child.model_dump(exclude_unset=True))
+    """``child``'s explicitly set fields over ``parent``'s, nested models key by key."""
+    data = _deep_merge(parent.model_dump(exclude_unset=True), child.model_dump(exclude_unset=True))
     return type(child).model_validate(data)
 
 
@@ -80,9 +89,10 @@ def _load(
         raise ScenarioError(f"extends forms a cycle: {cycle}", file=str(path), key="extends")
     own = _parse(path)
     rules = own.rules.model_dump(exclude_unset=True)
-    paths: dict[str, Any] = {
-        "rules": RuleFiles(**{k: _relative(path, v) for k, v in rules.items()})
-    }
+    for kind in ("tiering", "incentives", "risk"):
+        if kind in rules:
+            rules[kind] = _relative(path, rules[kind])
+    paths: dict[str, Any] = {"rules": RuleFiles(**rules)}
     if "dataset" in own.model_fields_set:
         paths["dataset"] = _relative(path, own.dataset)
     own = own.model_copy(update=paths)
@@ -99,14 +109,13 @@ def _load(
         update={
             field: getattr(own, field)
             for field in own.model_fields_set
-            if field not in ("rules", "objective", "solver", "overrides", "extends")
+            if field not in ("rules", "optimize", "overrides", "extends")
         }
         | {
             "rules": _merge_model(parent.rules, own.rules)
             if "rules" in own.model_fields_set
             else parent.rules,
-            "objective": {**parent.objective, **own.objective},
-            "solver": _merge_model(parent.solver, own.solver),
+            "optimize": _merge_model(parent.optimize, own.optimize),
             "sweep": own.sweep,
             "name": own.name,
         }
@@ -134,8 +143,7 @@ def load_scenario(path: str | Path) -> ScenarioSpec:
         dataset=merged.dataset,
         rules=merged.rules,
         as_of=merged.as_of,
-        objective=dict(merged.objective),
-        solver=merged.solver,
+        optimize=merged.optimize,
         overrides=tuple(overrides),
         sweep=tuple(merged.sweep),
     )

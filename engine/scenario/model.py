@@ -1,19 +1,19 @@
 """The scenario file: pydantic models (unknown keys rejected) that also give its JSON Schema.
 
-A scenario names a dataset, rule files, an objective and solver settings, and changes the data
-with overrides; ``extends`` inherits from another scenario file; ``sweep`` expands a grid of
-values into named variants.
+A scenario names a dataset, rule files and the optimizer's settings (objective, model knobs,
+solver), and changes the data with overrides; ``extends`` inherits from another scenario file;
+``sweep`` expands a grid of values into named variants.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.data.schema import TABLES
-from engine.solver import SolverSettings
+from engine.optimize.settings import OptimizeSettings
 
 __all__ = ["Override", "RuleFiles", "ScenarioFile", "SweepParameter"]
 
@@ -37,6 +37,16 @@ class RuleFiles(_Strict):
     tiering: str | None = Field(None, description="Decision table(s) that tier accounts.")
     incentives: str | None = Field(None, description="Incentive plans.")
     risk: str | None = Field(None, description="Risk response rules.")
+    incentive_plans: dict[str, str] = Field(
+        default_factory=dict,
+        description="Channel id → incentive plan id whose cost curve the optimizer uses.",
+        examples=[{"FIELD": "field_ae", "INSIDE": "inside_sales"}],
+    )
+    incentive_treatment: Literal["conservative", "envelope"] = Field(
+        "conservative",
+        description="Convex stand-in for a non-convex plan: a line above its cost (conservative: "
+        "budgets hold at the exact cost) or its greatest convex minorant (envelope: optimistic).",
+    )
 
 
 class Override(_Strict):
@@ -92,10 +102,10 @@ class ScenarioFile(_Strict):
     )
     rules: RuleFiles = Field(default_factory=RuleFiles)
     as_of: dt.date | None = Field(None, description="Date rules' effective dates are checked at.")
-    objective: dict[str, Any] = Field(
-        default_factory=dict, description="Optimisation objective (see the optimizer's settings)."
+    optimize: OptimizeSettings = Field(
+        default_factory=OptimizeSettings,
+        description="Objective, model knobs and solver settings of the allocation optimizer.",
     )
-    solver: SolverSettings = Field(default_factory=SolverSettings)
     overrides: list[Override] = Field(default_factory=list, description="Applied in order.")
     sweep: list[SweepParameter] = Field(
         default_factory=list, description="Axes of a grid of variants (cross product)."

@@ -1,9 +1,9 @@
 """Resolving a scenario: sweep variants, the dataset with overrides applied, and a content hash.
 
 Resolving is pure: the same files give the same resolved scenarios and the same hashes. The hash
-covers what the result depends on — the data after overrides, the rule files' bytes, the as-of
-date, the objective, the solver settings and the salesnet version — and not names or paths, so a
-renamed copy of a finished scenario is recognised as done.
+covers what the result depends on — the base data and the overrides, the rule files' bytes, the as-
+of date, the optimizer's settings (objective, solver) and the salesnet version — and not names or
+paths, so a renamed copy of a finished scenario is recognised as done.
 """
 
 from __future__ import annotations
@@ -23,7 +23,19 @@ from engine.scenario.load import DEMO_DATASET, ScenarioSpec, load_scenario
 from engine.scenario.model import Override
 from engine.scenario.overrides import apply_overrides
 
-__all__ = ["ResolvedScenario", "expand_sweep", "resolve", "resolve_file"]
+__all__ = [
+    "RULE_FILE_KINDS",
+    "ResolvedScenario",
+    "content_hash",
+    "expand_sweep",
+    "load_base",
+    "resolve",
+    "resolve_file",
+    "resolve_variant",
+    "rule_hashes",
+]
+
+RULE_FILE_KINDS = ("incentives", "risk", "tiering")
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,10 @@ def expand_sweep(spec: ScenarioSpec) -> list[ScenarioSpec]:
     return variants
 
 
-def _rule_hashes(spec: ScenarioSpec) -> tuple[tuple[str, str], ...]:
+def rule_hashes(spec: ScenarioSpec) -> tuple[tuple[str, str], ...]:
     hashes = []
-    for kind, path in sorted(spec.rules.model_dump().items()):
+    for kind in RULE_FILE_KINDS:
+        path = getattr(spec.rules, kind)
         if path is None:
             continue
         try:
@@ -94,14 +107,20 @@ def _rule_hashes(spec: ScenarioSpec) -> tuple[tuple[str, str], ...]:
     return tuple(hashes)
 
 
-def _load_base(spec: ScenarioSpec, cache: dict[str, Dataset]) -> Dataset:
+def load_base(spec: ScenarioSpec, cache: dict[str, Dataset]) -> Dataset:
+    """The scenario's dataset before overrides (loaded once per path into ``cache``)."""
     path = str(demo_path()) if spec.dataset == DEMO_DATASET else spec.dataset
     if path not in cache:
         cache[path] = load_dataset(path)
     return cache[path]
 
 
-def _content_hash(spec: ScenarioSpec, dataset: Dataset, rules: tuple[tuple[str, str], ...]) -> str:
+def content_hash(spec: ScenarioSpec, base: Dataset, rules: tuple[tuple[str, str], ...]) -> str:
+    """The key of a scenario variant's result: its base data, overrides, rules and settings.
+
+    Computed without applying the overrides (they are hashed as written), so a batch can tell
+    what is done before doing any work.
+    """
     from engine import __version__
 
     def default(value: Any) -> Any:
@@ -111,11 +130,13 @@ def _content_hash(spec: ScenarioSpec, dataset: Dataset, rules: tuple[tuple[str, 
 
     document = {
         "salesnet": __version__,
-        "dataset": dataset.content_hash,
+        "dataset": base.content_hash,
+        "overrides": [item.model_dump(mode="json") for _, _, item in spec.overrides],
         "rules": rules,
+        "incentive_plans": spec.rules.incentive_plans,
+        "incentive_treatment": spec.rules.incentive_treatment,
         "as_of": spec.as_of,
-        "objective": spec.objective,
-        "solver": spec.solver.model_dump(mode="json", exclude={"verbose"}),
+        "optimize": spec.optimize.model_dump(mode="json", exclude={"solver": {"verbose"}}),
     }
     text = json.dumps(document, sort_keys=True, default=default, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -127,15 +148,20 @@ def resolve(
     """Every variant of ``spec``, resolved. ``cache`` shares loaded datasets between calls."""
     cache = {} if cache is None else cache
     resolved = []
-    rules = _rule_hashes(spec)
+    rules = rule_hashes(spec)
     for variant in expand_sweep(spec):
-        dataset = apply_overrides(
-            _load_base(variant, cache), variant.overrides, scenario=variant.file
-        )
-        resolved.append(
-            ResolvedScenario(variant, dataset, rules, _content_hash(variant, dataset, rules))
-        )
+        base = load_base(variant, cache)
+        key = content_hash(variant, base, rules)
+        resolved.append(resolve_variant(variant, base, rules, key))
     return resolved
+
+
+def resolve_variant(
+    variant: ScenarioSpec, base: Dataset, rules: tuple[tuple[str, str], ...], key: str
+) -> ResolvedScenario:
+    """Apply one variant's overrides to its base dataset."""
+    dataset = apply_overrides(base, variant.overrides, scenario=variant.file)
+    return ResolvedScenario(variant, dataset, rules, key)
 
 
 def resolve_file(

@@ -1,0 +1,106 @@
+"""``salesnet compare``: plans side by side with deltas, key allocations and differing inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from engine.atomic import atomic_path
+from engine.compare import Comparison, compare
+from engine.errors import ScenarioError
+from engine.pipeline import plan_scenario
+from engine.plan.model import Plan
+from engine.report import Report, bar_chart, write_html
+from engine.scenario import ResolvedScenario, resolve_file
+
+__all__ = ["compare_command"]
+
+#: Money KPIs drawn in the comparison chart (others differ in scale).
+CHART_KPIS = ("revenue", "gross_margin", "contribution")
+
+
+def _load_plan(path: Path) -> Plan:
+    file = path / "plan.json" if path.is_dir() else path
+    try:
+        return Plan.model_validate_json(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ScenarioError(
+            f"not a plan.json written by salesnet ({error})", file=str(file)
+        ) from None
+
+
+def _text(frame: pd.DataFrame) -> str:
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return (
+                "" if value != value else f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+            )
+        return str(value)
+
+    return frame.to_string(index=False, formatters={c: cell for c in frame.columns})
+
+
+def _chart(result: Comparison) -> str:
+    kpis = result.kpis[result.kpis["kpi"].isin(CHART_KPIS)]
+    long = kpis.melt(
+        id_vars="kpi", value_vars=list(result.names), var_name="scenario", value_name="value"
+    )
+    long["value"] = long["value"].astype(float)
+    return bar_chart(
+        long, category="kpi", series="scenario", value="value", title="KPIs by scenario"
+    )
+
+
+@click.command("compare")
+@click.argument("items", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write compare_*.csv and compare.html here.",
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0.1), help="Solver time limit per scenario (s)."
+)
+def compare_command(items: tuple[Path, ...], out: Path | None, time_limit: float | None) -> None:
+    """Compare plans: ITEMS are scenario files (solved now; sweeps expand) or plan.json files or
+    plan folders. The first is the reference for the deltas."""
+    plans: list[Plan] = []
+    scenarios: list[ResolvedScenario] = []
+    for item in items:
+        if item.suffix.lower() in (".yaml", ".yml"):
+            for resolved in resolve_file(item):
+                plan, _ = plan_scenario(resolved, time_limit=time_limit)
+                plans.append(plan)
+                scenarios.append(resolved)
+        else:
+            plans.append(_load_plan(item))
+    result = compare(plans, scenarios=scenarios if len(scenarios) == len(plans) else ())
+    click.echo(_text(result.kpis))
+    if not result.allocations.empty:
+        click.echo("\nKey allocations")
+        click.echo(_text(result.allocations))
+    if not result.inputs.empty:
+        click.echo("\nInputs that differ")
+        click.echo(_text(result.inputs))
+    if out is not None:
+        for name, frame in (
+            ("kpis", result.kpis),
+            ("allocations", result.allocations),
+            ("inputs", result.inputs),
+        ):
+            with atomic_path(out / f"compare_{name}.csv") as tmp:
+                frame.to_csv(tmp, index=False, lineterminator="\n")
+        report = Report(
+            "Scenario comparison: " + " vs ".join(result.names),
+            {"scenarios": len(result.names)},
+            {
+                "KPIs": result.kpis,
+                "Key allocations": result.allocations,
+                "Inputs that differ": result.inputs,
+            },
+            [("KPIs by scenario", _chart(result))],
+        )
+        write_html(report, out / "compare.html")
+        click.echo(f"wrote {out}/compare_*.csv and compare.html", err=True)

@@ -1,0 +1,182 @@
+"""From a resolved scenario to a written plan: rules → model inputs → solve → outputs.
+
+This is the data flow of DESIGN.md §2 end to end, one function per arrow: the scenario layer
+resolves files into a dataset with overrides applied; :func:`scenario_inputs` runs the rule files
+on it; :func:`plan_scenario` solves; :func:`write_outputs` writes the plan JSON, its tables, an
+Excel workbook and an HTML report, each file atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from engine.data.dataset import Dataset
+from engine.errors import SalesnetError
+from engine.optimize.inputs import PlanningInputs
+from engine.optimize.rule_inputs import rule_inputs
+from engine.optimize.run import solve
+from engine.plan.io import write_plan
+from engine.plan.model import Plan
+from engine.report import Report, bar_chart, point_map, write_excel, write_html
+from engine.scenario import ResolvedScenario
+from engine.scenario.resolve import resolve_variant
+
+__all__ = [
+    "OUTPUT_FORMATS",
+    "BrokenScenario",
+    "batch_job",
+    "plan_report",
+    "plan_scenario",
+    "scenario_inputs",
+    "write_outputs",
+]
+
+OUTPUT_FORMATS = ("json", "csv", "parquet", "xlsx", "html")
+
+
+def _as_of(resolved: ResolvedScenario) -> dt.date:
+    """The scenario's as-of date, else the start of the dataset's period (not today: results
+    must not depend on the day they are computed)."""
+    if resolved.spec.as_of is not None:
+        return resolved.spec.as_of
+    try:
+        period = pd.Period(resolved.dataset.manifest.period.replace("-", ""), freq="Q")
+        return period.start_time.date()
+    except ValueError:
+        return dt.date(2000, 1, 1)
+
+
+def scenario_inputs(resolved: ResolvedScenario) -> PlanningInputs:
+    """Run the scenario's rule files on its dataset: the optimizer's typed inputs."""
+    spec = resolved.spec
+    return rule_inputs(resolved.dataset, spec.rules, Path(spec.file).parent, _as_of(resolved))
+
+
+def plan_scenario(
+    resolved: ResolvedScenario, *, time_limit: float | None = None
+) -> tuple[Plan, PlanningInputs]:
+    """Solve ``resolved``; ``time_limit`` (seconds) overrides the scenario's solver setting."""
+    settings = resolved.spec.optimize
+    if time_limit is not None:
+        solver = settings.solver.model_copy(update={"time_limit": time_limit})
+        settings = settings.model_copy(update={"solver": solver})
+    inputs = scenario_inputs(resolved)
+    return solve(inputs, settings, name=resolved.name), inputs
+
+
+def _with_region(frame: pd.DataFrame, dataset: Dataset) -> pd.DataFrame:
+    regions = dataset.territories.set_index("id")["region"]
+    return frame.assign(region=frame["territory"].map(regions))
+
+
+def plan_report(plan: Plan, dataset: Dataset) -> Report:
+    """The plan as a report: KPIs, charts (revenue and spend by region and channel, headcount on
+    a map of the territories) and every table."""
+    tables = {name: plan.table(name) for name in sorted(plan.tables)}
+    charts: list[tuple[str, str]] = []
+    if "revenue" in tables and not tables["revenue"].empty:
+        revenue = _with_region(tables["revenue"], dataset)
+        charts.append(
+            (
+                "Revenue by region and channel",
+                bar_chart(revenue, category="region", series="channel", value="revenue",
+                          title="Revenue"),
+            )
+        )  # fmt: skip
+        charts.append(
+            (
+                "Marketing spend by region and channel",
+                bar_chart(revenue, category="region", series="channel", value="marketing",
+                          title="Marketing spend"),
+            )
+        )  # fmt: skip
+    if "assignments" in tables:
+        territories = dataset.territories
+        placed = tables["assignments"].groupby("territory").size()
+        hired = (
+            tables["hires"].groupby("territory")["hires"].sum()
+            if "hires" in tables and not tables["hires"].empty
+            else pd.Series(dtype=float)
+        )
+        heads = placed.add(hired, fill_value=0.0)
+        frame = territories.assign(headcount=territories["id"].map(heads).fillna(0.0))
+        charts.append(
+            (
+                "Headcount by territory (reps placed + hires)",
+                point_map(frame, lat="lat", lon="lon", size="headcount", label="name",
+                          title="Headcount"),
+            )
+        )  # fmt: skip
+    solver = plan.solver
+    notes = [plan.explanation.summary, *plan.explanation.notes]
+    if solver.gap:
+        notes.append(f"Solver: {solver.status}, gap {100 * solver.gap:.2f} % ({solver.solver} "
+                     f"{solver.solver_version}).")  # fmt: skip
+    kpis: dict[str, object] = {"status": plan.status, **plan.kpis}
+    return Report(f"Plan: {plan.name}", kpis, tables, charts, [n for n in notes if n])
+
+
+def write_outputs(
+    plan: Plan,
+    dataset: Dataset,
+    folder: str | Path,
+    *,
+    formats: Sequence[str] = ("json", "csv", "xlsx", "html"),
+) -> list[Path]:
+    """Write the plan in ``formats`` (see :data:`OUTPUT_FORMATS`) into ``folder``."""
+    out = Path(folder)
+    written: list[Path] = []
+    if "json" in formats or "csv" in formats:
+        written += write_plan(plan, out)
+    if "parquet" in formats:
+        from engine.atomic import atomic_path
+
+        for name in sorted(plan.tables):
+            with atomic_path(out / f"{name}.parquet") as tmp:
+                plan.table(name).to_parquet(tmp, index=False)
+            written.append(out / f"{name}.parquet")
+    if "xlsx" in formats or "html" in formats:
+        report = plan_report(plan, dataset)
+        if "xlsx" in formats:
+            written.append(write_excel(report, out / "plan.xlsx"))
+        if "html" in formats:
+            written.append(write_html(report, out / "report.html"))
+    return written
+
+
+#: KPIs copied into a batch's summary table, when the plan has them.
+SUMMARY_KPIS = ("revenue", "contribution", "hires", "reps_moved", "partners_active", "coverage")
+
+
+@dataclass(frozen=True)
+class BrokenScenario:
+    """The payload of a batch job whose scenario file could not be read: the job fails with it."""
+
+    message: str
+
+
+def batch_job(payload: tuple[Any, ...] | BrokenScenario, folder: Path) -> dict[str, Any]:
+    """One batch job (run in a child process): resolve a variant, solve it, write its outputs.
+
+    ``payload`` is (variant spec, base dataset, rule hashes, key, solver time limit, formats).
+    """
+    if isinstance(payload, BrokenScenario):
+        raise SalesnetError(payload.message)
+    variant, base, rules, key, time_limit, formats = payload
+    resolved = resolve_variant(variant, base, rules, key)
+    plan, _ = plan_scenario(resolved, time_limit=time_limit)
+    write_outputs(plan, resolved.dataset, folder, formats=formats)
+    row: dict[str, Any] = {
+        "scenario": plan.name,
+        "plan_status": plan.status,
+        "gap": plan.solver.gap,
+        "objective": plan.solver.objective,
+    }
+    row.update({name: plan.kpis[name] for name in SUMMARY_KPIS if name in plan.kpis})
+    return row
