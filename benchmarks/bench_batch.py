@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 
 from engine.batch import run_batch
-from engine.cli.batch import _jobs
-from engine.pipeline import batch_job
+from engine.pipeline import batch_job, scenario_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        jobs = _jobs((_sweep(folder, args.scenarios),), None, ("json", "csv"))
+        jobs = scenario_jobs([_sweep(folder, args.scenarios)])
         serial, over_serial = _run(jobs, folder / "serial", 1)
         parallel, over_parallel = _run(jobs, folder / "parallel", args.workers)
     print(f"scenarios                {len(jobs)}")

@@ -9,13 +9,15 @@ Excel workbook and an HTML report, each file atomically.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
+from engine.batch import BatchJob, BatchResult, run_batch
 from engine.data.dataset import Dataset
 from engine.errors import SalesnetError
 from engine.optimize.inputs import PlanningInputs
@@ -24,8 +26,8 @@ from engine.optimize.run import solve
 from engine.plan.io import write_plan
 from engine.plan.model import Plan
 from engine.report import Report, bar_chart, point_map, write_excel, write_html
-from engine.scenario import ResolvedScenario
-from engine.scenario.resolve import resolve_variant
+from engine.scenario import ResolvedScenario, expand_sweep, load_scenario
+from engine.scenario.resolve import content_hash, load_base, resolve_variant, rule_hashes
 
 __all__ = [
     "OUTPUT_FORMATS",
@@ -33,7 +35,10 @@ __all__ = [
     "batch_job",
     "plan_report",
     "plan_scenario",
+    "run_scenarios",
     "scenario_inputs",
+    "scenario_jobs",
+    "solve_scenario",
     "write_outputs",
 ]
 
@@ -180,3 +185,81 @@ def batch_job(payload: tuple[Any, ...] | BrokenScenario, folder: Path) -> dict[s
     }
     row.update({name: plan.kpis[name] for name in SUMMARY_KPIS if name in plan.kpis})
     return row
+
+
+#: Share of the hard per-scenario limit given to the solver, so it can stop and report in time.
+SOLVER_SHARE = 0.8
+
+
+def _broken(file: Path, error: SalesnetError) -> BatchJob:
+    """A job for a scenario file that cannot even be read: it fails with the file's error."""
+    key = hashlib.sha256(f"{file}\n{error}".encode()).hexdigest()
+    return BatchJob(file.stem, key, BrokenScenario(str(error)))
+
+
+def scenario_jobs(
+    files: Sequence[str | Path],
+    *,
+    time_limit: float | None = None,
+    formats: Sequence[str] = ("json", "csv"),
+) -> list[BatchJob]:
+    """One batch job per scenario variant of ``files`` (sweeps expanded), keyed by content hash.
+
+    A file that cannot be read becomes a job that fails with its error, so one bad file never
+    stops a batch. ``time_limit`` is the hard per-scenario limit; the solver gets
+    :data:`SOLVER_SHARE` of it.
+    """
+    cache: dict[str, Dataset] = {}
+    jobs = []
+    for name in files:
+        file = Path(name)
+        try:
+            spec = load_scenario(file)
+            rules = rule_hashes(spec)
+            variants = [(variant, load_base(variant, cache)) for variant in expand_sweep(spec)]
+        except SalesnetError as error:
+            jobs.append(_broken(file, error))
+            continue
+        for variant, base in variants:
+            key = content_hash(variant, base, rules)
+            limit = variant.optimize.solver.time_limit
+            if time_limit is not None:
+                cap = SOLVER_SHARE * time_limit
+                limit = cap if limit is None else min(limit, cap)
+            payload = (variant, base, rules, key, limit, tuple(formats))
+            jobs.append(BatchJob(variant.name, key, payload))
+    return jobs
+
+
+def run_scenarios(
+    files: Sequence[str | Path],
+    out: str | Path,
+    *,
+    workers: int = 2,
+    time_limit: float | None = None,
+    executor: Literal["local", "dask"] = "local",
+    scheduler: str | None = None,
+    resume: bool = True,
+    formats: Sequence[str] = ("json", "csv"),
+) -> BatchResult:
+    """Plan every scenario of ``files`` into ``out/<scenario>/`` (:func:`engine.batch.run_batch`).
+
+    Isolated processes, a hard ``time_limit`` per scenario, atomic results, resume by content
+    hash, and ``out/summary.csv``.
+    """
+    jobs = scenario_jobs(files, time_limit=time_limit, formats=formats)
+    return run_batch(
+        batch_job,
+        jobs,
+        out,
+        workers=workers,
+        timeout=time_limit,
+        executor=executor,
+        scheduler=scheduler,
+        resume=resume,
+    )
+
+
+def solve_scenario(resolved: ResolvedScenario, *, time_limit: float | None = None) -> Plan:
+    """The plan of a resolved scenario (see :func:`plan_scenario` for its model inputs too)."""
+    return plan_scenario(resolved, time_limit=time_limit)[0]

@@ -106,3 +106,19 @@ def test_dask_batch_equals_the_local_one(small: Path) -> None:
     for name in ("small", "cut"):
         local = (small / "local" / name / "plan.json").read_bytes()
         assert (small / "dask" / name / "plan.json").read_bytes() == local
+
+
+def test_library_api_matches_the_cli(small: Path) -> None:
+    import engine
+
+    (base,) = engine.resolve(engine.load_scenario(small / "base.yaml"))
+    (cut,) = engine.resolve_file(small / "cut.yaml")
+    plans = [engine.solve(base), engine.solve(cut)]
+    assert plans[0].to_json() == (small / "one" / "plan.json").read_text()
+    comparison = engine.compare(plans, scenarios=[base, cut])
+    row = comparison.kpis.set_index("kpi").loc["cost_marketing"]
+    assert row["cut"] <= row["small"] and "Δ cut" in comparison.kpis.columns
+    assert any(comparison.inputs["input"].str.startswith("overrides"))
+    result = engine.run_batch([small / "base.yaml"], small / "api-batch", workers=1)
+    assert [o.status for o in result.outcomes] == ["done"]
+    assert (small / "api-batch" / "small" / "plan.json").read_text() == plans[0].to_json()

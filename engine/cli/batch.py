@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from engine.batch import BatchJob, JobOutcome, run_batch
-from engine.data.dataset import Dataset
-from engine.errors import SalesnetError
-from engine.pipeline import OUTPUT_FORMATS, BrokenScenario, batch_job
-from engine.scenario import expand_sweep, load_scenario
-from engine.scenario.resolve import content_hash, load_base, rule_hashes
+from engine.batch import JobOutcome, run_batch
+from engine.pipeline import OUTPUT_FORMATS, batch_job, scenario_jobs
 
 __all__ = ["batch"]
-
-#: Share of the hard per-scenario limit given to the solver, so it can stop and report in time.
-SOLVER_SHARE = 0.8
-
-
-def _broken(file: Path, error: SalesnetError) -> BatchJob:
-    """A job for a scenario file that cannot even be read: it fails with the file's error."""
-    key = hashlib.sha256(f"{file}\n{error}".encode()).hexdigest()
-    return BatchJob(file.stem, key, BrokenScenario(str(error)))
-
-
-def _jobs(
-    files: tuple[Path, ...], hard_limit: float | None, formats: tuple[str, ...]
-) -> list[BatchJob]:
-    cache: dict[str, Dataset] = {}
-    jobs = []
-    for file in files:
-        try:
-            spec = load_scenario(file)
-            rules = rule_hashes(spec)
-            variants = [(variant, load_base(variant, cache)) for variant in expand_sweep(spec)]
-        except SalesnetError as error:  # one unreadable file must not stop the batch
-            jobs.append(_broken(file, error))
-            continue
-        for variant, base in variants:
-            key = content_hash(variant, base, rules)
-            limit = variant.optimize.solver.time_limit
-            if hard_limit is not None:
-                cap = SOLVER_SHARE * hard_limit
-                limit = cap if limit is None else min(limit, cap)
-            payload = (variant, base, rules, key, limit, formats)
-            jobs.append(BatchJob(variant.name, key, payload))
-    return jobs
 
 
 @click.command()
@@ -104,7 +66,7 @@ def batch(
     skips scenarios whose inputs (content hash) already have a result. OUT/summary.csv lists every
     run. Exit code 1 when any scenario failed.
     """
-    jobs = _jobs(scenarios, time_limit, formats or ("json", "csv"))
+    jobs = scenario_jobs(scenarios, time_limit=time_limit, formats=formats or ("json", "csv"))
     click.echo(f"{len(jobs)} scenario(s), {workers} worker(s), executor {executor}", err=True)
     with click.progressbar(length=len(jobs), label="planning", file=sys.stderr) as bar:
 

@@ -8,7 +8,7 @@ import click
 import pandas as pd
 
 from engine.atomic import atomic_path
-from engine.compare import Comparison, compare
+from engine.comparison import Comparison, compare
 from engine.errors import ScenarioError
 from engine.pipeline import plan_scenario
 from engine.plan.model import Plan
