@@ -22,12 +22,18 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Exclude:
-    """``avoid``: the entity takes no part in the plan (no volume, no reps, no accounts served)."""
+class _Target:
+    """What every directive names: the entity it acts on and the rule it came from."""
 
     entity_kind: str
     entity_id: str
     rule_id: str
+
+
+@dataclass(frozen=True)
+class Exclude(_Target):
+    """``avoid``: the entity takes no part in the plan (no volume, no reps, no accounts served)."""
+
     response: ClassVar[str] = "avoid"
 
     def effect(self) -> str:
@@ -36,12 +42,9 @@ class Exclude:
 
 
 @dataclass(frozen=True)
-class CostUplift:
+class CostUplift(_Target):
     """``transfer``: cost += cost_rate × the entity's volume + fixed_cost (per period)."""
 
-    entity_kind: str
-    entity_id: str
-    rule_id: str
     instrument: str
     cost_rate: float
     fixed_cost: float = 0.0
@@ -56,7 +59,7 @@ class CostUplift:
 
 
 @dataclass(frozen=True)
-class MaxPartnerShare:
+class MaxPartnerShare(_Target):
     """``mitigate``: no partner above ``max_share`` of the revenue in scope.
 
     ``scope`` is ``territory`` (entity a territory: every partner's share of it; entity a partner:
@@ -64,9 +67,6 @@ class MaxPartnerShare:
     revenue) or ``total`` (a partner's share of the whole network's revenue).
     """
 
-    entity_kind: str
-    entity_id: str
-    rule_id: str
     max_share: float
     scope: str
     response: ClassVar[str] = "mitigate"
@@ -83,13 +83,10 @@ class MaxPartnerShare:
 
 
 @dataclass(frozen=True)
-class CreditExposure:
+class CreditExposure(_Target):
     """``mitigate``: volume × factor ≤ credit_limit (factor = payment_days / period_days, and the
     limit already scaled by limit_factor); ``max_volume`` = credit_limit / factor."""
 
-    entity_kind: str
-    entity_id: str
-    rule_id: str
     factor: float
     credit_limit: float
     response: ClassVar[str] = "mitigate"
@@ -108,12 +105,9 @@ class CreditExposure:
 
 
 @dataclass(frozen=True)
-class MinReps:
+class MinReps(_Target):
     """``mitigate``: at least ``min_reps`` reps assigned to the territory."""
 
-    entity_kind: str
-    entity_id: str
-    rule_id: str
     min_reps: int
     response: ClassVar[str] = "mitigate"
 
@@ -123,12 +117,9 @@ class MinReps:
 
 
 @dataclass(frozen=True)
-class HhiCeiling:
+class HhiCeiling(_Target):
     """``mitigate``: Σ (partner share of the entity's partner revenue)² ≤ ``max_hhi``."""
 
-    entity_kind: str
-    entity_id: str
-    rule_id: str
     max_hhi: float
     response: ClassVar[str] = "mitigate"
 
