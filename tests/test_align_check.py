@@ -17,6 +17,7 @@ from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, check_alignmen
 from engine.cli import SalesnetGroup
 from engine.cli.align import align as align_command
 from engine.errors import DataError
+from engine.solver import SolveStatus
 
 
 def _path(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -97,7 +98,7 @@ def _brute_force(
     return best
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_brute_force_cross_check(seed: int) -> None:
     rng = random.Random(seed)
     n = 7
@@ -117,8 +118,17 @@ def test_brute_force_cross_check(seed: int) -> None:
     result = align(units, edges, centres=centres, tolerance=0.5, settings=None)
     assert result.check.ok
     assert result.objectives["compactness"] == pytest.approx(expected)
-    flow = align(units, edges, centres=centres, tolerance=0.5, contiguity_method="flow")
-    assert flow.objectives["compactness"] == pytest.approx(expected)
+    assert result.report.bound is not None and result.report.bound <= expected + 1e-6
+    for method in ("flow", "cuts"):
+        exact = align(units, edges, centres=centres, tolerance=0.5, contiguity_method=method)
+        assert exact.objectives["compactness"] == pytest.approx(expected), method
+    # the SP restriction: contiguous and balanced, never better than the optimum, an honest bound
+    sp = align(units, edges, centres=centres, tolerance=0.5, contiguity_method="sp")
+    assert sp.check.ok, sp.check.problems
+    assert sp.objectives["compactness"] >= expected - 1e-6
+    assert sp.report.bound is not None and sp.report.bound <= expected + 1e-6
+    if sp.status is SolveStatus.OPTIMAL:
+        assert sp.objectives["compactness"] == pytest.approx(expected)
 
 
 def _root() -> click.Group:

@@ -84,7 +84,7 @@ def test_contiguity_changes_the_optimum() -> None:
     loose = align(_path_units(names=names), _path_edges(names), contiguity=False, **common)
     assert loose.report.objective == pytest.approx(2)
     assert _members(loose, "R1") == {"a", "c"}
-    for method in ("cuts", "flow"):
+    for method in ("hybrid", "sp", "cuts", "flow"):
         tight = align(
             _path_units(names=names), _path_edges(names), contiguity_method=method, **common
         )
@@ -97,7 +97,7 @@ def test_grid_cut_edges_optimum() -> None:
     # 2×4 grid, centres in the two top corners, 4 units each: the best border is the middle
     # column line, 2 edges
     units, edges = _grid(2, 4)
-    for method in ("cuts", "flow"):
+    for method in ("hybrid", "cuts", "flow"):
         result = align(
             units,
             edges,
@@ -217,3 +217,103 @@ def test_inputs_are_not_mutated() -> None:
     align(units, edges, centres={"R1": "b", "R2": "e"}, tolerance=0.0)
     pd.testing.assert_frame_equal(units, before[0])
     pd.testing.assert_frame_equal(edges, before[1])
+
+
+def _sp_table(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["unit", "rep", "distance"])
+
+
+def test_sp_restriction_is_contiguous_and_its_gap_is_honest() -> None:
+    # path a-b-c-d, centres a (R1) and d (R2), 1 to 3 units each. For R2, b (1) is as close as
+    # c (1), so {b, c, d} is contiguous but not SP-contiguous. Exact optimum {a} | {b, c, d} = 2;
+    # the SP optimum {a, b} | {c, d} = 3 + 1 = 4
+    names = list("abcd")
+    table = _sp_table(
+        [
+            ("a", "R1", 0),
+            ("b", "R1", 3),
+            ("c", "R1", 2),
+            ("d", "R1", 9),
+            ("a", "R2", 9),
+            ("b", "R2", 1),
+            ("c", "R2", 1),
+            ("d", "R2", 0),
+        ]
+    )
+    common = dict(
+        centres={"R1": "a", "R2": "d"},
+        distances=table,
+        tolerance=0.5,
+        compactness_weight=UNIT_WEIGHT,
+    )
+    exact = align(_path_units(names=names), _path_edges(names), **common)  # hybrid (default)
+    assert exact.status is SolveStatus.OPTIMAL
+    assert exact.report.objective == pytest.approx(2)
+    assert _members(exact, "R2") == {"b", "c", "d"}
+    assert exact.check.ok
+    sp = align(_path_units(names=names), _path_edges(names), contiguity_method="sp", **common)
+    assert sp.check.ok
+    assert sp.report.objective == pytest.approx(4)
+    assert _members(sp, "R1") == {"a", "b"}
+    assert sp.status is SolveStatus.FEASIBLE  # not optimal for exact contiguity …
+    assert sp.report.bound is not None and sp.report.bound <= 2 + 1e-9  # … and the bound says so
+    assert sp.report.gap is not None and sp.report.gap >= 0.5 - 1e-9
+    assert any("SP-contiguous" in note for note in sp.notes)
+
+
+def test_sp_mode_falls_back_when_the_restriction_is_infeasible() -> None:
+    # work 1,1,1,3 with ±0: R1 must be {a, b, c}; c (2 from a) has no neighbour closer to a than
+    # itself (b is 3), so no SP-contiguous alignment exists; the exact one is still found
+    names = list("abcd")
+    table = _sp_table(
+        [
+            ("a", "R1", 0),
+            ("b", "R1", 3),
+            ("c", "R1", 2),
+            ("d", "R1", 9),
+            ("a", "R2", 9),
+            ("b", "R2", 2),
+            ("c", "R2", 1),
+            ("d", "R2", 0),
+        ]
+    )
+    for method in ("sp", "hybrid"):
+        result = align(
+            _path_units([1, 1, 1, 3], names),
+            _path_edges(names),
+            centres={"R1": "a", "R2": "d"},
+            distances=table,
+            tolerance=0.0,
+            compactness_weight=UNIT_WEIGHT,
+            contiguity_method=method,
+        )
+        assert result.check.ok, method
+        assert _members(result, "R1") == {"a", "b", "c"}
+        assert result.report.objective == pytest.approx(5)
+
+
+def test_new_methods_on_the_grid_and_with_locks() -> None:
+    units, edges = _grid(2, 4)
+    for method in ("hybrid", "sp"):
+        result = align(
+            units,
+            edges,
+            centres={"L": "r0c0", "R": "r0c3"},
+            tolerance=0.0,
+            compactness_weight=UNIT_WEIGHT,
+            contiguity_method=method,
+        )
+        assert result.check.ok
+        # hop distances: 0+1+1+2 per side = 8 in total; exact and SP agree here
+        assert result.report.objective == pytest.approx(8), method
+        assert result.status is SolveStatus.OPTIMAL
+        locked = align(
+            _path_units(),
+            _path_edges(),
+            centres={"R1": "b", "R2": "e"},
+            tolerance=1.0,
+            locks={"c": "R2"},
+            contiguity_method=method,
+        )
+        assert _members(locked, "R1") == {"a", "b"}
+        assert locked.check.ok

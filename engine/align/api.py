@@ -94,7 +94,7 @@ def align(
     max_cut_edges: float | None = None,
     max_disruption: float | None = None,
     contiguity: bool = True,
-    contiguity_method: Literal["cuts", "flow"] = "flow",
+    contiguity_method: Literal["hybrid", "sp", "cuts", "flow"] = "hybrid",
     candidates: int | Literal["auto"] | None = "auto",
     heuristic: bool | None = None,
     settings: SolverSettings | None = None,
@@ -108,8 +108,14 @@ def align(
     unit's distance (default: the first activity; :data:`UNIT_WEIGHT` for the plain distance sum);
     ``disruption_weight`` likewise for disruption (default: 1 per unit moved). ``candidates`` limits
     each unit to its nearest centres ("auto": all when units × reps ≤ 20 000, else 12). The
-    heuristic start runs for more than 100 units unless ``heuristic`` says otherwise. Contiguity
-    uses the flow formulation by default (measured faster than lazy cuts on 50+ units; see
+    heuristic start runs for more than 100 units unless ``heuristic`` says otherwise.
+
+    ``contiguity_method``: ``"hybrid"`` (default; exact) finds an incumbent with shortest-path
+    contiguity rows, then bounds it with the LP and the MILP without contiguity plus separator cuts
+    on the pairs that reduced-cost fixing keeps (:mod:`engine.align.hybrid`; ``candidates`` prunes
+    only the incumbent search there); ``"sp"`` returns the SP model's answer — contiguous, but
+    optimal only among SP-contiguous territories; its bound and gap are for exact contiguity;
+    ``"flow"`` and ``"cuts"`` are the plain exact formulations (see
     ``benchmarks/bench_align.py --compare``). Raises
     :class:`DataError` for bad tables and :class:`AlignmentInfeasible` with the reasons when no
     alignment exists.

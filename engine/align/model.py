@@ -42,7 +42,8 @@ class ModelSpec:
     max_compactness: float | None = None
     max_cut_edges: float | None = None
     max_disruption: float | None = None
-    contiguity: Literal["cuts", "flow"] | None = "cuts"
+    # "hybrid": SP start + exact bound (engine.align.hybrid); "sp": the SP restriction
+    contiguity: Literal["hybrid", "sp", "cuts", "flow"] | None = "cuts"
     elastic: bool = False  # minimise the balance violation instead (infeasibility diagnosis)
 
 
@@ -194,6 +195,10 @@ def build_model(
         from engine.align.contiguity import add_flow_contiguity
 
         add_flow_contiguity(model, graph)
+    elif spec.contiguity == "sp":
+        from engine.align.sp import add_sp_contiguity
+
+        add_sp_contiguity(model, graph, distance)
     return model
 
 

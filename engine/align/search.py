@@ -1,5 +1,8 @@
 """Solve the alignment for fixed centres: heuristic start, MILP, contiguity cuts round by round.
 
+(Methods ``hybrid`` — the default — and ``sp`` are solved by :mod:`engine.align.hybrid`; this module
+runs ``flow`` and ``cuts``, and the elastic diagnosis.)
+
 With ``contiguity="cuts"`` the MILP is solved, separator cuts are added for every territory piece
 cut off from its centre, and the MILP is solved again (warm-started with the best contiguous
 alignment known) until the answer is contiguous or the time is up. The bound of the last round is a
@@ -130,7 +133,29 @@ def solve_fixed_centres(
     nearest: int | None,
     use_heuristic: bool,
 ) -> FixedCentreResult:
-    """Heuristic start (optional), candidate pruning, MILP with contiguity; see the module doc."""
+    """Heuristic start (optional), candidate pruning, MILP with contiguity; see the module doc.
+
+    ``hybrid`` and ``sp`` contiguity go to :func:`engine.align.hybrid.solve_hybrid` (the elastic
+    diagnosis of either uses the flow model).
+    """
+    if spec.contiguity in ("hybrid", "sp"):
+        if spec.elastic:
+            spec = replace(spec, contiguity="flow")
+        else:
+            from engine.align.hybrid import solve_hybrid
+
+            found, outcome, remarks = solve_hybrid(
+                inputs,
+                graph,
+                centre,
+                distance,
+                spec,
+                settings,
+                nearest=nearest,
+                use_heuristic=use_heuristic,
+                prove=spec.contiguity == "hybrid",
+            )
+            return FixedCentreResult(found, outcome, tuple(remarks), {}, distance)
     started = time.perf_counter()
     time_limit = settings.time_limit or float("inf")
     notes: list[str] = []

@@ -128,10 +128,11 @@ def align() -> None:
 @click.option(
     "--method",
     "contiguity_method",
-    type=click.Choice(["cuts", "flow"]),
-    default="flow",
+    type=click.Choice(["hybrid", "sp", "cuts", "flow"]),
+    default="hybrid",
     show_default=True,
-    help="Contiguity formulation: flow (default, measured faster) or lazy separator cuts.",
+    help="Contiguity: hybrid (SP-contiguous start + exact bound; default), sp (SP-contiguous "
+    "territories only, gap vs exact), flow or lazy separator cuts (plain exact models).",
 )
 @click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
 @click.option("--gap", type=click.FloatRange(min=0.0), default=1e-4, show_default=True)
