@@ -37,7 +37,13 @@ import pulp
 from engine.align.contiguity import add_separator_cuts
 from engine.align.heuristic import heuristic_start
 from engine.align.inputs import AlignmentInputs
-from engine.align.model import AlignmentModel, ModelSpec, build_model, candidate_units
+from engine.align.model import (
+    AlignmentModel,
+    ModelSpec,
+    assignment_cost,
+    build_model,
+    candidate_units,
+)
 from engine.align.sp import sp_candidates, sp_contiguous
 from engine.solver import SolverSettings, solve
 from engine.solver_status import SolverReport, SolveStatus, relative_gap
@@ -61,17 +67,22 @@ def _components(graph: nx.Graph, centre: np.ndarray, keep: np.ndarray) -> list[n
     return result
 
 
+def _solve_relaxed(model: AlignmentModel, settings: SolverSettings) -> SolverReport:
+    """Solve ``model`` with its assignment variables relaxed to [0, 1], then restore them."""
+    for variable in model.assign.values():
+        variable.cat = pulp.LpContinuous
+    try:
+        return solve(model.problem, settings.model_copy(update={"mip_start": None}))
+    finally:
+        for variable in model.assign.values():
+            variable.cat = pulp.LpInteger
+
+
 def _lp_bound(
     model: AlignmentModel, settings: SolverSettings
 ) -> tuple[float | None, dict[tuple[int, int], float] | None, SolverReport]:
     """The LP relaxation's value (in objective units) and reduced costs of the assignment pairs."""
-    for variable in model.assign.values():
-        variable.cat = pulp.LpContinuous
-    try:
-        report = solve(model.problem, settings.model_copy(update={"mip_start": None}))
-    finally:
-        for variable in model.assign.values():
-            variable.cat = pulp.LpInteger
+    report = _solve_relaxed(model, settings)
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None, None, report
     reduced = {key: v.dj for key, v in model.assign.items()}
@@ -88,13 +99,7 @@ def _relaxed_values(
     model: AlignmentModel, settings: SolverSettings, num_units: int
 ) -> np.ndarray | None:
     """x values of the LP relaxation as a (units, territories) array, or None if not solved."""
-    for variable in model.assign.values():
-        variable.cat = pulp.LpContinuous
-    try:
-        report = solve(model.problem, settings.model_copy(update={"mip_start": None}))
-    finally:
-        for variable in model.assign.values():
-            variable.cat = pulp.LpInteger
+    report = _solve_relaxed(model, settings)
     if report.status is not SolveStatus.OPTIMAL:
         return None
     values = np.zeros((num_units, len(model.centre)))
@@ -310,15 +315,7 @@ def solve_hybrid(
             incumbent, upper = assignment.copy(), value
             notes.append(f"incumbent from {source}: {value:.10g}")
 
-    weight = (
-        spec.compactness_weight
-        if spec.compactness_weight is not None
-        else np.ones(inputs.num_units)
-    )
-    finite = np.isfinite(distance)
-    cost = np.where(
-        finite, weight[:, None] * np.where(finite, distance, 0) ** spec.distance_power, np.inf
-    )
+    cost = assignment_cost(spec, inputs.num_units, distance)
     start: np.ndarray | None = None
     if use_heuristic:
         grown = heuristic_start(

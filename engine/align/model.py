@@ -26,7 +26,14 @@ import pulp
 
 from engine.align.inputs import AlignmentInputs
 
-__all__ = ["AlignmentModel", "ModelSpec", "Objective", "build_model", "candidate_units"]
+__all__ = [
+    "AlignmentModel",
+    "ModelSpec",
+    "Objective",
+    "assignment_cost",
+    "build_model",
+    "candidate_units",
+]
 
 Objective = Literal["compactness", "cut_edges", "disruption"]
 
@@ -117,6 +124,14 @@ def candidate_units(
     return result
 
 
+def assignment_cost(spec: ModelSpec, num_units: int, distance: np.ndarray) -> np.ndarray:
+    """Compactness cost of each unit × centre pair: weight · distance^power, inf if unreachable."""
+    weight = spec.compactness_weight if spec.compactness_weight is not None else np.ones(num_units)
+    finite = np.isfinite(distance)
+    reach = np.where(finite, distance, 0.0)
+    return np.where(finite, weight[:, None] * reach**spec.distance_power, np.inf)
+
+
 def _expression(
     pairs: Sequence[tuple[pulp.LpVariable, float]], constant: float = 0.0
 ) -> pulp.LpAffineExpression:
@@ -154,15 +169,7 @@ def build_model(
     model = AlignmentModel(problem, assign, candidates, centre, cost=np.zeros(0))
     _balance(model, inputs, spec)
 
-    weight = (
-        spec.compactness_weight
-        if spec.compactness_weight is not None
-        else np.ones(inputs.num_units)
-    )
-    finite = np.isfinite(distance)
-    model.cost = np.where(
-        finite, weight[:, None] * np.where(finite, distance, 0.0) ** spec.distance_power, np.inf
-    )
+    model.cost = assignment_cost(spec, inputs.num_units, distance)
     scale = model.objective_scale = (
         _cost_scale(model.cost, assign) if spec.objective == "compactness" else 1.0
     )

@@ -23,7 +23,7 @@ from engine.align.checker import objective_values
 from engine.align.contiguity import add_separator_cuts, territory_components
 from engine.align.heuristic import balance_violation, heuristic_start
 from engine.align.inputs import AlignmentInputs
-from engine.align.model import ModelSpec, build_model, candidate_units
+from engine.align.model import ModelSpec, assignment_cost, build_model, candidate_units
 from engine.solver import SolverSettings, solve
 from engine.solver_status import SolverReport, SolveStatus, relative_gap
 
@@ -159,15 +159,7 @@ def solve_fixed_centres(
     started = time.perf_counter()
     time_limit = settings.time_limit or float("inf")
     notes: list[str] = []
-    weight = (
-        spec.compactness_weight
-        if spec.compactness_weight is not None
-        else np.ones(inputs.num_units)
-    )
-    finite = np.isfinite(distance)
-    cost = np.where(
-        finite, weight[:, None] * np.where(finite, distance, 0) ** spec.distance_power, np.inf
-    )
+    cost = assignment_cost(spec, inputs.num_units, distance)
     best: np.ndarray | None = None
     keep = None
     if use_heuristic and not spec.elastic:
