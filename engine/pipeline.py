@@ -19,7 +19,7 @@ import pandas as pd
 
 from engine.batch import BatchJob, BatchResult, run_batch
 from engine.data.dataset import Dataset
-from engine.errors import SalesnetError
+from engine.errors import SalesnetError, ScenarioError
 from engine.optimize.inputs import PlanningInputs
 from engine.optimize.rule_inputs import rule_inputs
 from engine.optimize.run import solve
@@ -46,21 +46,33 @@ OUTPUT_FORMATS = ("json", "csv", "parquet", "xlsx", "html")
 
 
 def _as_of(resolved: ResolvedScenario) -> dt.date:
-    """The scenario's as-of date, else the start of the dataset's period (not today: results
-    must not depend on the day they are computed)."""
+    """The scenario's as-of date, else the start of the dataset's period (2027-Q1, 2027-06 or
+    2027), never today: results must not depend on the day they are computed."""
     if resolved.spec.as_of is not None:
         return resolved.spec.as_of
-    try:
-        period = pd.Period(resolved.dataset.manifest.period.replace("-", ""), freq="Q")
-        return period.start_time.date()
-    except ValueError:
-        return dt.date(2000, 1, 1)
+    period = resolved.dataset.manifest.period
+    for text, freq in ((period.replace("-", ""), "Q"), (period, "M"), (period, "Y")):
+        try:
+            return pd.Period(text, freq=freq).start_time.date()
+        except ValueError:
+            continue
+    raise ScenarioError(
+        f"the dataset's period {period!r} is not a quarter, month or year (2027-Q1, 2027-06, "
+        "2027): give the date the rules apply at as `as_of:`",
+        file=resolved.spec.file,
+        key="as_of",
+    )
 
 
 def scenario_inputs(resolved: ResolvedScenario) -> PlanningInputs:
     """Run the scenario's rule files on its dataset: the optimizer's typed inputs."""
     spec = resolved.spec
-    return rule_inputs(resolved.dataset, spec.rules, Path(spec.file).parent, _as_of(resolved))
+    try:
+        return rule_inputs(resolved.dataset, spec.rules, Path(spec.file).parent, _as_of(resolved))
+    except ScenarioError as error:
+        if error.file is not None:
+            raise
+        raise ScenarioError(error.message, file=spec.file, key=error.key, line=error.line) from None
 
 
 def plan_scenario(
@@ -203,14 +215,17 @@ def scenario_jobs(
     time_limit: float | None = None,
     formats: Sequence[str] = ("json", "csv"),
 ) -> list[BatchJob]:
-    """One batch job per scenario variant of ``files`` (sweeps expanded), keyed by content hash.
+    """One batch job per scenario variant of ``files`` (sweeps expanded).
 
-    A file that cannot be read becomes a job that fails with its error, so one bad file never
-    stops a batch. ``time_limit`` is the hard per-scenario limit; the solver gets
-    :data:`SOLVER_SHARE` of it.
+    A job's key is the variant's content hash together with its effective solver time limit and
+    the output formats, so a re-run with other limits or formats is not taken as done. A file that
+    cannot be read becomes a job that fails with its error, so one bad file never stops a batch.
+    ``time_limit`` is the hard per-scenario limit; the solver gets :data:`SOLVER_SHARE` of it. Two
+    variants with the same name (two files both named ``baseline``) are told apart by a suffix
+    from their key.
     """
     cache: dict[str, Dataset] = {}
-    jobs = []
+    jobs: list[BatchJob] = []
     for name in files:
         file = Path(name)
         try:
@@ -221,14 +236,27 @@ def scenario_jobs(
             jobs.append(_broken(file, error))
             continue
         for variant, base in variants:
-            key = content_hash(variant, base, rules)
+            content = content_hash(variant, base, rules)
             limit = variant.optimize.solver.time_limit
             if time_limit is not None:
                 cap = SOLVER_SHARE * time_limit
                 limit = cap if limit is None else min(limit, cap)
-            payload = (variant, base, rules, key, limit, tuple(formats))
+            key = hashlib.sha256(f"{content}|{limit}|{','.join(formats)}".encode()).hexdigest()
+            payload = (variant, base, rules, content, limit, tuple(formats))
             jobs.append(BatchJob(variant.name, key, payload))
-    return jobs
+    return _unique_names(jobs)
+
+
+def _unique_names(jobs: list[BatchJob]) -> list[BatchJob]:
+    seen: set[str] = set()
+    unique = []
+    for job in jobs:
+        name = job.name
+        if name in seen:
+            name = f"{job.name}--{job.key[:8]}"
+        seen.add(name)
+        unique.append(job if name == job.name else BatchJob(name, job.key, job.payload))
+    return unique
 
 
 def run_scenarios(

@@ -111,6 +111,8 @@ def load_yaml(
         raise error(f"invalid YAML: {exc}", file=file, line=None) from None
     except RecursionError:
         raise error("invalid YAML: nested too deeply", file=file, line=None) from None
+    except (ValueError, OverflowError) as exc:  # e.g. a date such as 2027-02-30
+        raise error(f"invalid YAML value: {exc}", file=file, line=None) from None
 
 
 def load_yaml_file(path: str | os.PathLike[str], *, error: ErrorFactory = RuleError) -> Any:

@@ -109,3 +109,32 @@ def test_dask_local_cluster_matches_local(tmp_path: Path) -> None:
         assert (tmp_path / "dask" / name / "plan.json").read_bytes() == (
             tmp_path / "local" / name / "plan.json"
         ).read_bytes()
+
+
+def test_a_failed_rerun_moves_the_old_result_aside(tmp_path: Path) -> None:
+    (job,) = _jobs(tmp_path, ["ok"])
+    run_batch(work, [job], tmp_path / "out", timeout=20)
+    changed = BatchJob(job.name, "other-key", {**job.payload, "kind": "bad-input"})
+    result = run_batch(work, [changed], tmp_path / "out", timeout=20)
+    assert result.outcomes[0].status == "failed"
+    assert not (tmp_path / "out" / job.name).exists()  # no plan the summary does not describe
+    assert (tmp_path / "out" / f"{job.name}.stale" / "plan.json").exists()
+    run_batch(work, [job], tmp_path / "out", timeout=20)
+    assert (tmp_path / "out" / job.name / "plan.json").exists()
+    assert not (tmp_path / "out" / f"{job.name}.stale").exists()
+    assert not (tmp_path / "out" / f"{job.name}.failed").exists()
+
+
+def test_an_interrupted_batch_still_writes_its_summary(tmp_path: Path) -> None:
+    jobs = [
+        BatchJob(f"j{i}", f"k{i}", {"kind": "sleep", "value": i, "sleep": 0.3}) for i in range(6)
+    ]
+
+    def interrupt(outcome: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(work, jobs, tmp_path / "out", workers=1, timeout=20, progress=interrupt)
+    summary = (tmp_path / "out" / "summary.csv").read_text().splitlines()
+    statuses = [line.split(",")[2] for line in summary[1:]]
+    assert statuses[0] == "done" and statuses[-1] == "cancelled" and len(statuses) == 6

@@ -230,3 +230,12 @@ def test_cli_validate_and_describe_demo(capsys: pytest.CaptureFixture[str]) -> N
 def test_cli_usage_error_exits_2() -> None:
     assert main(["data", "validate"]) == 2
     assert main(["data", "frobnicate"]) == 2
+
+
+def test_corrupt_gzip_table_is_a_data_error(demo_copy: Path) -> None:
+    (demo_copy / "budgets.csv").unlink()
+    (demo_copy / "budgets.csv.gz").write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)
+    text = (demo_copy / "dataset.yaml").read_text().replace("budgets.csv", "budgets.csv.gz")
+    (demo_copy / "dataset.yaml").write_text(text)
+    (issue,) = _problems(demo_copy).issues
+    assert issue.file.endswith("budgets.csv.gz") and "readable" in issue.expected

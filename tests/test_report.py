@@ -72,3 +72,12 @@ def test_excel_workbook_has_summary_first_and_frozen_headers(tmp_path: Path) -> 
     potential_col = [c.value for c in sheet[1]].index("potential") + 1
     cell = sheet.cell(row=2, column=potential_col)
     assert cell.value == 523600 and cell.number_format == "#,##0.00"
+
+
+def test_excel_keeps_odd_text_as_text(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    table = pd.DataFrame({"rep": ["R00\x0b01", '=HYPERLINK("x")'], "hours": [1.0, 2.0]})
+    path = write_excel(Report("odd", {"n": 2}, {"reps": table}), tmp_path / "odd.xlsx")
+    sheet = openpyxl.load_workbook(path)["reps"]
+    assert sheet["A2"].value == "R0001"
+    assert sheet["A3"].value == '=HYPERLINK("x")' and sheet["A3"].data_type == "s"

@@ -177,3 +177,51 @@ def test_unknown_key_reports_its_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert caught.value.line == 5 and caught.value.key == "optimize.solver.time_limt"
+
+
+def test_text_ids_select_without_nested_quotes(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "ids.yaml",
+        "dataset: demo\noverrides:\n"
+        "  - {table: territories, where: {id: '17031'}, scale: {potential: 2}}\n"
+        "  - {table: budgets, where: {category: marketing}, set: {amount: 1e6}}\n",
+    )
+    (resolved,) = resolve_file(path)
+    demo = load_demo().territories.set_index("id")["potential"]
+    assert resolved.dataset.territories.set_index("id")["potential"]["17031"] == 2 * demo["17031"]
+    assert resolved.dataset.budgets.set_index("category")["amount"]["marketing"] == 1e6
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ("{parameter: m, table: budgets, column: amount, action: scale, values: [0.5, abc]}",
+         "scale takes numbers"),
+        ("{parameter: m, table: budgets, column: amount, values: [1, 1.0]}", "distinct"),
+    ],
+)  # fmt: skip
+def test_bad_sweeps_are_scenario_errors(tmp_path: Path, sweep: str, message: str) -> None:
+    path = _write(tmp_path, "sweep.yaml", f"dataset: demo\nsweep:\n  - {sweep}\n")
+    with pytest.raises(ScenarioError, match=message) as caught:
+        load_scenario(path)
+    assert caught.value.key is not None and caught.value.key.startswith("sweep")
+
+
+def test_sweep_errors_name_the_sweep(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sweep.yaml",
+        "dataset: demo\nsweep:\n"
+        "  - {parameter: m, table: budgets, where: {category: nothing}, column: amount,"
+        " values: [1]}\n",
+    )
+    with pytest.raises(ScenarioError, match="matches no row") as caught:
+        resolve_file(path)
+    assert caught.value.key == "sweep[0].where"
+
+
+def test_an_impossible_date_is_a_scenario_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "date.yaml", "dataset: demo\nas_of: 2027-02-30\n")
+    with pytest.raises(ScenarioError, match="invalid YAML value"):
+        load_scenario(path)

@@ -9,6 +9,7 @@ must be allowed to start processes: on a cluster of your own, start workers with
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -44,7 +45,13 @@ def dask_map(
     try:
         futures = [
             client.submit(
-                run_isolated, fn, job, out / job.name, timeout, pure=False, key=f"job-{job.name}"
+                run_isolated,
+                fn,
+                job,
+                out / job.name,
+                timeout,
+                pure=False,
+                key=f"job-{job.name}-{job.key[:16]}-{uuid.uuid4().hex}",
             )
             for job in jobs
         ]

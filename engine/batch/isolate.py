@@ -29,7 +29,7 @@ __all__ = ["JOB_MARKER", "BatchJob", "JobFunction", "JobOutcome", "run_isolated"
 #: Written last into a finished job's folder: it records the job's key (content hash).
 JOB_MARKER = "job.json"
 
-JobStatus = Literal["done", "skipped", "failed", "timeout", "crashed"]
+JobStatus = Literal["done", "skipped", "failed", "timeout", "crashed", "cancelled"]
 #: ``fn(payload, folder) -> summary``: writes its files into ``folder``, returns a flat summary.
 JobFunction = Callable[[Any, Path], Mapping[str, Any]]
 
@@ -61,6 +61,8 @@ def _child(fn: JobFunction, payload: Any, folder: str, conn: Connection) -> None
         conn.send(("done", "", summary))
     except SalesnetError as error:
         conn.send(("failed", str(error), {}))
+    except KeyboardInterrupt:  # the batch was interrupted (Ctrl-C reaches the whole group)
+        conn.send(("cancelled", "interrupted", {}))
     except BaseException as error:  # a bug: keep the traceback with the job
         text = traceback.format_exc()
         Path(folder, "error.txt").write_text(text, encoding="utf-8")
@@ -100,6 +102,8 @@ def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | N
             process.join()
     receive.close()
     seconds = time.perf_counter() - start
+    if message is None or message[0] != "done":
+        _set_aside_stale(final, job.key)
     if message is None:
         shutil.rmtree(work, ignore_errors=True)
         if not ready:
@@ -108,6 +112,9 @@ def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | N
         text = f"the job's process died (exit code {process.exitcode})"
         return JobOutcome(job.name, job.key, "crashed", seconds, text)
     status, text, summary = message
+    if status == "cancelled":
+        shutil.rmtree(work, ignore_errors=True)
+        return JobOutcome(job.name, job.key, "cancelled", seconds, text)
     if status != "done":
         failed = final.with_name(final.name + ".failed")
         shutil.rmtree(failed, ignore_errors=True)
@@ -121,4 +128,22 @@ def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | N
     if final.exists():
         shutil.rmtree(final)
     os.replace(work, final)
+    for leftover in (".failed", ".stale"):
+        shutil.rmtree(final.with_name(final.name + leftover), ignore_errors=True)
     return JobOutcome(job.name, job.key, "done", seconds, "", summary)
+
+
+def _set_aside_stale(final: Path, key: str) -> None:
+    """Move an earlier result of other inputs out of ``final`` (to ``<name>.stale``), so the
+    folder never shows a plan that the summary does not describe."""
+    marker = final / JOB_MARKER
+    if not final.exists():
+        return
+    try:
+        same = json.loads(marker.read_text(encoding="utf-8")).get("key") == key
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        stale = final.with_name(final.name + ".stale")
+        shutil.rmtree(stale, ignore_errors=True)
+        os.replace(final, stale)

@@ -39,14 +39,17 @@ class BatchResult:
         return tuple(o for o in self.outcomes if o.status not in ("done", "skipped"))
 
     def summary(self) -> pd.DataFrame:
-        """One row per job: name, key, status, seconds, message, then the job's own summary."""
+        """One row per job: name, key, status, seconds, message, then the job's own summary
+        fields in alphabetical order (the same columns whether a job ran now or was resumed)."""
+        base = ["name", "key", "status", "seconds", "message"]
+        extra = sorted({key for outcome in self.outcomes for key in outcome.summary} - set(base))
         rows = []
         for outcome in self.outcomes:
             row = {k: v for k, v in asdict(outcome).items() if k != "summary"}
             row["seconds"] = round(float(row["seconds"]), 3)
             row.update(outcome.summary)
             rows.append(row)
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=[*base, *extra])
 
 
 def _finished(folder: Path, key: str) -> dict[str, Any] | None:
@@ -101,6 +104,7 @@ def run_batch(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, JobOutcome] = {}
+    interrupted = False
     todo: list[BatchJob] = []
     for job in jobs:
         done = _finished(folder / job.name, job.key) if resume else None
@@ -114,19 +118,50 @@ def run_batch(
     if executor == "dask":
         outcomes.update(_run_dask(fn, todo, folder, timeout, workers, scheduler, progress))
     else:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures: dict[Future[JobOutcome], BatchJob] = {
-                pool.submit(run_isolated, fn, job, folder / job.name, timeout): job for job in todo
-            }
-            for future in as_completed(futures):
-                outcome = future.result()
-                outcomes[outcome.name] = outcome
-                if progress:
-                    progress(outcome)
+        interrupted = _run_local(fn, todo, folder, timeout, workers, progress, outcomes)
+    for job in jobs:  # after an interruption: what never ran
+        outcomes.setdefault(job.name, JobOutcome(job.name, job.key, "cancelled", 0.0, "not run"))
     result = BatchResult(tuple(outcomes[job.name] for job in jobs))
     table = result.summary()
     with atomic_path(folder / "summary.csv") as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
     records = table.to_dict(orient="records")
     write_text_atomic(folder / "summary.json", json.dumps(records, indent=2, default=str) + "\n")
+    if interrupted:
+        raise KeyboardInterrupt
     return result
+
+
+def _run_local(
+    fn: JobFunction,
+    todo: Sequence[BatchJob],
+    folder: Path,
+    timeout: float | None,
+    workers: int,
+    progress: Progress | None,
+    outcomes: dict[str, JobOutcome],
+) -> bool:
+    """Run ``todo`` on a thread pool (one child process per job); True when interrupted.
+
+    On Ctrl-C the queued jobs are cancelled, the running ones stop (the interrupt reaches their
+    processes too), and the caller still writes the summary.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures: dict[Future[JobOutcome], BatchJob] = {
+        pool.submit(run_isolated, fn, job, folder / job.name, timeout): job for job in todo
+    }
+    try:
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[outcome.name] = outcome
+            if progress:
+                progress(outcome)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in futures:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                outcome = future.result()
+                outcomes.setdefault(outcome.name, outcome)
+        return True
+    pool.shutdown(wait=True)
+    return False

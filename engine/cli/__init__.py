@@ -40,6 +40,10 @@ class SalesnetGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except OSError as error:  # a file that can't be read or written: the user's to fix
+            where = f" {error.filename!r}" if error.filename else ""
+            click.echo(f"error: cannot access{where}: {error.strerror or error}", err=True)
+            ctx.exit(EXIT_INVALID)
         except Exception as error:  # a bug, not bad input
             if os.environ.get("SALESNET_DEBUG"):
                 raise

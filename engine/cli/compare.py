@@ -76,7 +76,9 @@ def compare_command(items: tuple[Path, ...], out: Path | None, time_limit: float
                 scenarios.append(resolved)
         else:
             plans.append(_load_plan(item))
-    result = compare(plans, scenarios=scenarios if len(scenarios) == len(plans) else ())
+    every = len(scenarios) == len(plans)
+    dataset = scenarios[0].dataset if scenarios else None
+    result = compare(plans, dataset=dataset, scenarios=scenarios if every else ())
     click.echo(_text(result.kpis))
     if not result.allocations.empty:
         click.echo("\nKey allocations")

@@ -90,8 +90,13 @@ def generate(
     fmt: str,
 ) -> None:
     """Generate a seeded synthetic network on real US counties into folder OUT."""
+    codes = tuple(code.strip().upper() for code in states.split(",") if code.strip())
+    if not codes:
+        raise click.BadParameter(
+            "give at least one state code, e.g. TX,OK or L48", param_hint="--states"
+        )
     settings = GeneratorSettings(
-        states=tuple(code.strip().upper() for code in states.split(",") if code.strip()),
+        states=codes,
         accounts=accounts,
         reps=reps,
         partners=partners,

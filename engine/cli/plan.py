@@ -43,9 +43,9 @@ def plan(scenario: Path, out: Path | None, time_limit: float | None) -> None:
             file=str(scenario),
         )
     result, inputs = plan_scenario(resolved[0], time_limit=time_limit)
+    click.echo(summary(result, inputs.network.dataset.manifest.currency), nl=False)
     if out is not None:
         written = write_outputs(result, resolved[0].dataset, out)
         click.echo(f"wrote {len(written)} files to {out}", err=True)
-    click.echo(summary(result, inputs.network.dataset.manifest.currency), nl=False)
     if not result.has_solution:
         raise click.exceptions.Exit(1)

@@ -130,7 +130,10 @@ def _manifest(path: Path, log: IssueLog) -> DatasetManifest | None:
     except FileNotFoundError:
         log.error(label, f"a {MANIFEST_NAME} manifest in the dataset folder")
         return None
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
+    except OSError as error:
+        log.error(label, f"a readable file ({error.strerror or error})")
+        return None
+    except (UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError) as error:
         log.error(label, f"valid UTF-8 YAML ({error})")
         return None
     if not isinstance(data, dict):

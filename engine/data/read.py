@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -60,9 +61,13 @@ def read_table(path: Path, label: str, log: IssueLog) -> pd.DataFrame | None:
         except Exception as error:  # pyarrow raises many types for a bad file
             log.error(label, f"a readable Parquet file ({type(error).__name__}: {error})")
             return None
-    if name.endswith(".csv.gz"):
-        return _parse_csv(gzip.decompress(path.read_bytes()), label, log)
-    if name.endswith(".csv"):
-        return _parse_csv(path.read_bytes(), label, log)
+    try:
+        if name.endswith(".csv.gz"):
+            return _parse_csv(gzip.decompress(path.read_bytes()), label, log)
+        if name.endswith(".csv"):
+            return _parse_csv(path.read_bytes(), label, log)
+    except (OSError, EOFError, zlib.error) as error:
+        log.error(label, f"a readable file ({type(error).__name__}: {error})")
+        return None
     log.error(label, "a .csv or .parquet file")
     return None

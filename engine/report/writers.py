@@ -119,14 +119,14 @@ def write_excel(report: Report, path: str | Path) -> Path:
     summary = book.active
     used: set[str] = set()
     summary.title = _sheet_name("Summary", used)
-    summary.append([report.title])
+    _append(summary, [report.title])
     summary["A1"].font = Font(bold=True, size=14)
     summary.append([])
     summary.append(["KPI", "value"])
     for key, value in report.kpis.items():
-        summary.append([str(key), value if isinstance(value, int | float | str) else str(value)])
+        _append(summary, [str(key), value])
     for note in report.notes:
-        summary.append([note])
+        _append(summary, [note])
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="F2F2F2")
     for cell in summary[3]:
         cell.font, cell.fill = bold, fill
@@ -138,9 +138,9 @@ def write_excel(report: Report, path: str | Path) -> Path:
                 cell.number_format = "#,##0.00"
     for name, frame in report.tables.items():
         sheet = book.create_sheet(_sheet_name(name, used))
-        sheet.append([str(c) for c in frame.columns])
+        _append(sheet, [str(c) for c in frame.columns])
         for values in frame.itertuples(index=False, name=None):
-            sheet.append([None if _missing(v) else _plain(v) for v in values])
+            _append(sheet, list(values))
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
         sheet.freeze_panes = "A2"
@@ -168,7 +168,17 @@ def _missing(value: object) -> bool:
 
 def _plain(value: object) -> object:
     if hasattr(value, "item"):
-        return value.item()  # numpy scalar → Python
-    if isinstance(value, int | float | str | bool):
+        value = value.item()  # numpy scalar → Python
+    if isinstance(value, int | float | bool):
         return value
-    return str(value)
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))  # control characters are not valid XML
+
+
+def _append(sheet: Any, values: list[object]) -> None:
+    """Append a row; text stays text even when it starts with ``=`` (never a formula)."""
+    sheet.append([None if _missing(v) else _plain(v) for v in values])
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"

@@ -36,7 +36,8 @@ class ScenarioSpec:
     rules: RuleFiles
     as_of: dt.date | None
     optimize: OptimizeSettings
-    overrides: tuple[tuple[str, int, Override], ...]  # (file, index in that file, override)
+    #: (file, index in that file or a label such as ``sweep[0]``, override)
+    overrides: tuple[tuple[str, int | str, Override], ...]
     sweep: tuple[SweepParameter, ...]
     parameters: tuple[tuple[str, Any], ...] = ()
 

@@ -88,6 +88,24 @@ class SweepParameter(_Strict):
     action: Literal["set", "scale", "add"] = Field("set", description="How each value applies.")
     values: list[Value] = Field(min_length=1, description="The values, one variant each.")
 
+    @model_validator(mode="after")
+    def _numbers_to_scale_or_add(self) -> SweepParameter:
+        if self.action != "set":
+            for value in self.values:
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{self.action} takes numbers; got {value!r}")
+        labels = [value_label(value) for value in self.values]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"values must give distinct variant names; got {labels}")
+        return self
+
+
+def value_label(value: Value) -> str:
+    """How a sweep value appears in a variant's name (``2000000.0`` → ``2000000``)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("/", "_").replace(" ", "_")
+
 
 class ScenarioFile(_Strict):
     """A scenario as written in ``scenarios/*.yaml``."""

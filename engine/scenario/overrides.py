@@ -8,6 +8,7 @@ set their potential or shares to zero instead. The result is validated again as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -30,6 +31,22 @@ _CASCADE = {
 _UNDROPPABLE = {"territories", "channels"}
 
 
+_ID_LIKE = re.compile(r"^[0-9][0-9A-Za-z_.-]*$")
+
+
+def _is_text(values: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(values) or values.dtype == object)
+
+
+def _as_text_literal(cell: Cell) -> Cell:
+    """In a text column ``09001`` or ``9001`` means that text (a FIPS code, an id), not a number."""
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return f'"{cell}"'
+    if isinstance(cell, str) and _ID_LIKE.match(cell.strip()):
+        return f'"{cell.strip()}"'
+    return cell
+
+
 def select_rows(
     frame: pd.DataFrame, where: Mapping[str, Cell], *, file: str, key: str
 ) -> np.ndarray:
@@ -41,6 +58,8 @@ def select_rows(
             raise ScenarioError(
                 f"no column {column!r} (columns: {known})", file=file, key=f"{key}.where.{column}"
             )
+        if _is_text(frame[column]):
+            cell = _as_text_literal(cell)
         try:
             condition = parse_condition(cast(Any, cell), column=column, file=file)
             mask &= condition.mask(frame[column])
@@ -67,6 +86,8 @@ def apply_change(
             )
         numeric = pd.api.types.is_numeric_dtype(out[column])
         if action == "set":
+            if numeric and isinstance(value, str):
+                value = _number(value, value)  # YAML reads 1e6 as text
             if numeric and (isinstance(value, bool) or not isinstance(value, int | float)):
                 message = f"column {column!r} holds numbers; got {value!r}"
                 raise ScenarioError(message, file=file, key=f"{key}.set.{column}")
@@ -80,6 +101,13 @@ def apply_change(
         numbers = numbers.where(~mask, numbers * value if action == "scale" else numbers + value)
         out[column] = numbers
     return out
+
+
+def _number(text: str, fallback: Any) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return fallback
 
 
 def _drop(
@@ -100,13 +128,13 @@ def _drop(
 
 
 def apply_overrides(
-    dataset: Dataset, overrides: Iterable[tuple[str, int, Override]], *, scenario: str
+    dataset: Dataset, overrides: Iterable[tuple[str, int | str, Override]], *, scenario: str
 ) -> Dataset:
     """A new dataset with every override applied in order; ``dataset`` is not changed."""
     frames = {name: frame.copy(deep=False) for name, frame in dataset.frames.items()}
     changed = False
     for file, index, override in overrides:
-        key = f"overrides[{index}]"
+        key = index if isinstance(index, str) else f"overrides[{index}]"
         if override.table not in frames:
             raise ScenarioError(
                 f"the dataset has no {override.table} table", file=file, key=f"{key}.table"

@@ -20,7 +20,7 @@ from engine.data.dataset import Dataset, load_dataset
 from engine.demo import demo_path
 from engine.errors import ScenarioError
 from engine.scenario.load import DEMO_DATASET, ScenarioSpec, load_scenario
-from engine.scenario.model import Override
+from engine.scenario.model import Override, value_label
 from engine.scenario.overrides import apply_overrides
 
 __all__ = [
@@ -52,12 +52,6 @@ class ResolvedScenario:
         return self.spec.name
 
 
-def _value_label(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).replace("/", "_").replace(" ", "_")
-
-
 def expand_sweep(spec: ScenarioSpec) -> list[ScenarioSpec]:
     """One spec per point of the sweep grid (the spec itself when it has no sweep).
 
@@ -73,8 +67,8 @@ def expand_sweep(spec: ScenarioSpec) -> list[ScenarioSpec]:
         for index, (axis, value) in enumerate(zip(spec.sweep, point, strict=True)):
             change = {axis.column: value}
             override = Override(table=axis.table, where=axis.where, **{axis.action: change})
-            overrides.append((spec.file, index, override))
-            labels.append(f"{axis.parameter}-{_value_label(value)}")
+            overrides.append((spec.file, f"sweep[{index}]", override))
+            labels.append(f"{axis.parameter}-{value_label(value)}")
         variants.append(
             replace(
                 spec,
