@@ -70,16 +70,7 @@ def _acceptable(
         return False
     if spec.contiguity and not _contiguous(graph, assignment, centre):
         return False
-    values = objective_values(
-        inputs,
-        graph,
-        assignment,
-        centre,
-        compactness_weight=spec.compactness_weight,
-        disruption_weight=spec.disruption_weight,
-        distance_power=spec.distance_power,
-        distance=distance,
-    )
+    values = _values(inputs, graph, assignment, centre, spec, distance)
     limits = {
         "compactness": spec.max_compactness,
         "cut_edges": spec.max_cut_edges,
@@ -91,15 +82,16 @@ def _acceptable(
     )
 
 
-def _objective(
+def _values(
     inputs: AlignmentInputs,
     graph: nx.Graph,
     assignment: np.ndarray,
     centre: np.ndarray,
     spec: ModelSpec,
     distance: np.ndarray,
-) -> float:
-    values = objective_values(
+) -> dict[str, float | None]:
+    """All three objective values of ``assignment`` under ``spec``'s weights and distances."""
+    return objective_values(
         inputs,
         graph,
         assignment,
@@ -109,6 +101,17 @@ def _objective(
         distance_power=spec.distance_power,
         distance=distance,
     )
+
+
+def _objective(
+    inputs: AlignmentInputs,
+    graph: nx.Graph,
+    assignment: np.ndarray,
+    centre: np.ndarray,
+    spec: ModelSpec,
+    distance: np.ndarray,
+) -> float:
+    values = _values(inputs, graph, assignment, centre, spec, distance)
     return float(values[spec.objective] or 0.0)
 
 
