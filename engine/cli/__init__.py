@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 from typing import Any
 
 import click
@@ -55,35 +56,37 @@ class SalesnetGroup(click.Group):
             ctx.exit(EXIT_INTERNAL)
 
 
-@click.group(cls=SalesnetGroup, context_settings={"help_option_names": ["-h", "--help"]})
+#: Command → (module, attribute): a command's module is imported only when it is used, so
+#: ``salesnet --version`` or ``salesnet data describe`` do not pay for the optimizer's imports.
+COMMANDS = {
+    "align": ("engine.cli.align", "align"),
+    "batch": ("engine.cli.batch", "batch"),
+    "compare": ("engine.cli.compare", "compare_command"),
+    "data": ("engine.cli.data", "data"),
+    "payouts": ("engine.cli.payouts", "payouts"),
+    "plan": ("engine.cli.plan", "plan"),
+    "rules": ("engine.cli.rules", "rules"),
+    "schema": ("engine.cli.schema", "schema"),
+}
+
+
+class _RootGroup(SalesnetGroup):
+    """The ``salesnet`` group: its commands load on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="salesnet")
 def cli() -> None:
     """salesnet: plan a sales network — tiering, reps, budget, partners, territories."""
-
-
-def _register() -> None:
-    from engine.cli import align as align_commands
-    from engine.cli import batch as batch_command
-    from engine.cli import compare as compare_command
-    from engine.cli import data as data_commands
-    from engine.cli import data_import
-    from engine.cli import payouts as payouts_command
-    from engine.cli import plan as plan_command
-    from engine.cli import rules as rules_commands
-    from engine.cli import schema as schema_commands
-
-    data_commands.data.add_command(data_import.import_)
-    cli.add_command(data_commands.data)
-    cli.add_command(align_commands.align)
-    cli.add_command(batch_command.batch)
-    cli.add_command(compare_command.compare_command)
-    cli.add_command(rules_commands.rules)
-    cli.add_command(payouts_command.payouts)
-    cli.add_command(plan_command.plan)
-    cli.add_command(schema_commands.schema)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -111,3 +111,12 @@ def generate(
         f"{len(dataset.frames['accounts'])} accounts, {len(dataset.frames['reps'])} reps, "
         f"{len(dataset.frames['partners'])} partners"
     )
+
+
+def _attach_import() -> None:
+    from engine.cli.data_import import import_
+
+    data.add_command(import_)
+
+
+_attach_import()
