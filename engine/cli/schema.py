@@ -81,7 +81,7 @@ def rule_schemas() -> dict[str, dict[str, Any]]:
     help="Folder to write the *.schema.json files to (created if needed).",
 )
 def schema(out_dir: str) -> None:
-    """Write JSON Schemas of the rule files to a folder, for editor validation and completion."""
+    """Write JSON Schemas of rule, scenario, dataset and CRM mapping files, for editors."""
     folder = Path(out_dir)
     for name, body in sorted(rule_schemas().items()):
         write_text_atomic(folder / name, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
