@@ -27,7 +27,8 @@ report a hit-policy error and return null.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,23 @@ from engine.rules.ordering import tables_in_effect
 from engine.rules.values import to_float_array
 
 __all__ = ["evaluate", "evaluate_record", "evaluate_table", "evaluate_table_record"]
+
+
+@contextmanager
+def _located(table: CompiledTable) -> Iterator[None]:
+    """Give a rule error raised while evaluating ``table`` the table's id, file and line."""
+    try:
+        yield
+    except RuleError as exc:
+        if exc.table is not None:
+            raise
+        raise RuleError(
+            exc.message,
+            file=exc.file or table.file,
+            rule_id=exc.rule_id,
+            line=exc.line or table.line,
+            table=table.id,
+        ) from None
 
 
 def _tables(rules: RuleSet | CompiledTable, as_of: dt.date) -> tuple[CompiledTable, ...]:
@@ -187,18 +205,8 @@ def evaluate_table(
     ``violations`` as in :func:`evaluate`."""
     as_of = as_of or dt.date.today()
     rules = active_rules(table, as_of)
-    try:
+    with _located(table):
         masks = _rule_masks(table, rules, data, extra or {})
-    except RuleError as exc:
-        if exc.table is not None:
-            raise
-        raise RuleError(
-            exc.message,
-            file=exc.file or table.file,
-            rule_id=exc.rule_id,
-            line=exc.line or table.line,
-            table=table.id,
-        ) from None
     index = data.index
     policy = table.hit_policy
     ids = [rule.id for rule in rules]
@@ -253,20 +261,12 @@ def evaluate_table_record(
             values.append(item.expression.evaluate_record(record))
         else:
             values.append(record.get(item.name))
-    try:
+    with _located(table):
         matched = [
             rule
             for rule in rules
             if all(c.is_any or c.matches(v) for c, v in zip(rule.conditions, values, strict=True))
         ]
-    except RuleError as exc:
-        raise RuleError(
-            exc.message,
-            file=exc.file or table.file,
-            rule_id=exc.rule_id,
-            line=exc.line or table.line,
-            table=table.id,
-        ) from None
     policy = table.hit_policy
     default = table.default or (None,) * len(table.outputs)
     result: dict[str, Any] = {}
