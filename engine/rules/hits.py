@@ -85,6 +85,29 @@ def _row_label(index: pd.Index, row: int) -> str:
     return f"row {index[row]!r}" if not isinstance(index, pd.RangeIndex) else f"row {row}"
 
 
+def _violated(
+    table: CompiledTable,
+    rules: Sequence[CompiledRule],
+    masks: np.ndarray,
+    index: pd.Index,
+    bad: np.ndarray,
+    violations: Violations,
+    policy: str,
+    what: str,
+) -> np.ndarray:
+    """The rows ``bad`` that break ``policy``: returned under ``violations="null"``, else a
+    RuleError naming the first such row and its rules (``what`` fills in ``{row}``, ``{count}``)."""
+    if violations == "null":
+        return bad
+    row = int(bad[0])
+    ids = [rules[int(k)].id for k in np.flatnonzero(masks[:, row])]
+    detail = what.format(row=_row_label(index, row), count=len(bad))
+    raise table.error(
+        f"hit policy {policy} violated: rules {', '.join(map(repr, ids))} {detail}",
+        rule_id=ids[0],
+    )
+
+
 def single_hit(
     table: CompiledTable,
     rules: Sequence[CompiledRule],
@@ -110,16 +133,11 @@ def single_hit(
     if policy == HitPolicy.UNIQUE and len(rules) > 1:
         counts = masks.sum(axis=0)
         bad = np.flatnonzero(counts > 1)
-        if len(bad) and violations == "null":
-            bad_rows = bad
-        elif len(bad):
-            row = int(bad[0])
-            ids = [rules[int(k)].id for k in np.flatnonzero(masks[:, row])]
-            raise table.error(
-                f"hit policy unique violated: rules {', '.join(map(repr, ids))} all match "
-                f"{_row_label(index, row)} ({len(bad)} row(s) match several rules)",
-                rule_id=ids[0],
-            )
+        if len(bad):
+            bad_rows = _violated(
+                table, rules, masks, index, bad, violations, "unique", "all match {row} "
+                "({count} row(s) match several rules)",
+            )  # fmt: skip
     if policy == HitPolicy.ANY and len(rules) > 1:
         signatures: dict[tuple[object, ...], int] = {}
         codes = np.array([signatures.setdefault(r.outputs, len(signatures)) for r in rules])
@@ -128,16 +146,11 @@ def single_hit(
             low = np.where(masks, codes[:, None], big).min(axis=0)
             high = np.where(masks, codes[:, None], -1).max(axis=0)
             bad = np.flatnonzero((high >= 0) & (low != high))
-            if len(bad) and violations == "null":
-                bad_rows = bad
-            elif len(bad):
-                row = int(bad[0])
-                ids = [rules[int(k)].id for k in np.flatnonzero(masks[:, row])]
-                raise table.error(
-                    f"hit policy any violated: rules {', '.join(map(repr, ids))} match "
-                    f"{_row_label(index, row)} with different outputs ({len(bad)} row(s))",
-                    rule_id=ids[0],
-                )
+            if len(bad):
+                bad_rows = _violated(
+                    table, rules, masks, index, bad, violations, "any", "match {row} with "
+                    "different outputs ({count} row(s))",
+                )  # fmt: skip
     chosen = first_true(masks)
     if bad_rows is not None:
         chosen[bad_rows] = VIOLATED
