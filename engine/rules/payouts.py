@@ -21,7 +21,7 @@ loops, over periods (few), vectorised over payees. The table formats are in
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -324,23 +324,7 @@ def _run_plan(
         notes,
     )
     paid, before, after = _carry(plan, run.earned, opening, shape)
-    return PlanRun(
-        plan,
-        run.payees,
-        run.periods,
-        deals,
-        revenue,
-        tiers.commission,
-        tiers,
-        spiffs,
-        clawback,
-        clawback_base,
-        notes,
-        before,
-        paid - run.earned,
-        paid,
-        after,
-    )
+    return replace(run, opening=before, draw=paid - run.earned, paid=paid, balance=after)
 
 
 def compute_payouts(
