@@ -6,14 +6,16 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import pulp
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from test_optimize_fixtures import inputs, network, settings
 
-from engine.optimize import check_plan, solve
+from engine.optimize import TrainingSettings, check_plan, solve
 from engine.optimize.model import build_model
+from engine.optimize.registry import CUT_FAMILIES
 from engine.rules.risk_directives import (
     CreditExposure,
     Exclude,
@@ -73,6 +75,8 @@ def instances(draw: Any) -> dict[str, Any]:
         "budgets": budgets,
         "directives": directives,
         "coverage_mode": draw(st.sampled_from(["off", "soft"])),
+        "calls": draw(st.sampled_from([6.0, 60.0, 150.0])),  # 150: several heads per territory
+        "training": draw(st.booleans()),
     }
 
 
@@ -103,7 +107,7 @@ def _build(case: dict[str, Any]) -> tuple[Any, Any]:
         channels, reps=case["reps"], partners=case["partners"], coverage=case["coverage"],
         budgets=case["budgets"], accounts=case["accounts"],
     )  # fmt: skip
-    calls = {"A": 6.0, "D": 0.0}
+    calls = {"A": case.get("calls", 6.0), "D": 0.0}
     eligible = {"A": ("direct_field", "inside"), "D": ("online", "distributor", "agent")}
     tiers = pd.DataFrame({
         "account": [a for a, _ in case["tiers"]], "tier": [t for _, t in case["tiers"]],
@@ -115,6 +119,7 @@ def _build(case: dict[str, Any]) -> tuple[Any, Any]:
         max_hires_per_territory=1,
         candidates=2,
         coverage={"mode": case["coverage_mode"], "penalty_per_call": 50.0},
+        training=TrainingSettings() if case.get("training") else None,
     )
     return planning, tuned
 
@@ -134,6 +139,10 @@ def test_every_plan_passes_the_independent_checker(case: dict[str, Any]) -> None
 def _brute_force(planning: Any, tuned: Any) -> float:
     """Best objective over every value of the integer variables, each solved as an LP."""
     model = build_model(planning, tuned)
+    for family in CUT_FAMILIES:  # valid inequalities must not change the optimum: made slack
+        for constraint in model.rows(family).values():
+            assert constraint.sense == pulp.LpConstraintGE
+            constraint.constant = 1e9
     integers = [v for v in model.problem.variables() if v.cat == "Integer"]
     domains = [range(int(v.lowBound), int(v.upBound) + 1) for v in integers]
     best = float("-inf")
@@ -150,7 +159,6 @@ def _brute_force(planning: Any, tuned: Any) -> float:
 @hyp_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_mip_matches_brute_force(case: dict[str, Any]) -> None:
-    case = {**case, "coverage_mode": "off"}
     planning, tuned = _build(case)
     model = build_model(planning, tuned)
     if sum(v.cat == "Integer" for v in model.problem.variables()) > 7:
@@ -162,3 +170,24 @@ def test_mip_matches_brute_force(case: dict[str, Any]) -> None:
         assert plan.explanation.relaxations or plan.explanation.prechecks
     else:
         assert plan.solver.objective == pytest.approx(best, rel=1e-6, abs=0.05)
+
+
+def test_coverage_cuts_change_no_optimum_where_they_apply() -> None:
+    """A fixed case where the coverage cuts exist (300 calls in A against heads of 50 and 100
+    calls, training on): the MIP with them equals the brute force without them."""
+    rep = {"channel": "FIELD", "home": "A", "territory": None, "capacity_hours": 100.0,
+           "cost": 1000.0, "status": "active"}  # fmt: skip
+    reps = [{"id": f"R{i}", **rep} for i in range(2)]
+    accounts = [{"id": f"a{t}{j}", "territory": t, "revenue_12m": 5e4}
+                for t in ("A", "B") for j in range(2)]  # fmt: skip
+    case = {
+        "names": ["A", "B"], "potentials": [1e6, 5e5], "reps": reps, "partners": [],
+        "coverage": [], "accounts": accounts, "tiers": [(a["id"], "A") for a in accounts],
+        "budgets": {"marketing": 5e3, "total": 1e6}, "directives": [], "coverage_mode": "soft",
+        "calls": 150.0, "training": True,
+    }  # fmt: skip
+    planning, tuned = _build(case)
+    model = build_model(planning, tuned)
+    assert model.rows("coverage_mir") and model.rows("coverage_heads")
+    plan = solve(planning, tuned)
+    assert plan.solver.objective == pytest.approx(_brute_force(planning, tuned), rel=1e-6, abs=0.05)

@@ -16,12 +16,17 @@ import pulp
 from engine.optimize.prepare import ModelData
 from engine.optimize.settings import OptimizeSettings
 
-__all__ = ["ELASTIC_FAMILIES", "AllocationModel", "Key", "Pairs", "Sense"]
+__all__ = ["CUT_FAMILIES", "ELASTIC_FAMILIES", "AllocationModel", "Key", "Pairs", "Sense"]
 
 Key = tuple[str, ...]
 Pairs = Sequence[tuple[pulp.LpVariable, float]]
 Sense = Literal["<=", ">=", "=="]
 _SENSE = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpConstraintEQ}
+
+#: Valid inequalities: implied by the other rows for whole heads, only tighter in the relaxation
+#: (the brute-force tests solve without them to check that they cut off no plan). ``head_cut``
+#: rows are not among them: at whole heads they are exact where the tangents over-estimate.
+CUT_FAMILIES = ("coverage_heads", "coverage_mir")
 
 #: Families an elastic re-solve may relax (each row gets a penalised slack).
 ELASTIC_FAMILIES = ("budget", "coverage", "min_reps", "revenue_target", "hire_cap", "assign")
@@ -62,7 +67,7 @@ class AllocationModel:
         family: str,
         keys: Iterable[Key],
         low: float | None = 0.0,
-        up: float | Sequence[float] | None = None,
+        up: float | Sequence[float | None] | None = None,
         cat: str = pulp.LpContinuous,
     ) -> dict[Key, pulp.LpVariable]:
         """Create one variable per key (``up`` a scalar or one bound per key)."""

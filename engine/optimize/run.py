@@ -18,7 +18,7 @@ from engine import __version__
 from engine.optimize.heuristic import relax_round_fix
 from engine.optimize.inputs import PlanningInputs
 from engine.optimize.model import build_from_data
-from engine.optimize.objective import disruption_terms, objective_terms
+from engine.optimize.objective import define_objective, disruption_terms, objective_terms
 from engine.optimize.precheck import Finding, precheck
 from engine.optimize.prepare import prepare
 from engine.optimize.registry import AllocationModel
@@ -67,12 +67,37 @@ def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport
     second = run_solver(model.problem, model.settings.solver, start=start)
     if not second.has_solution:  # keep the primary plan (values were overwritten: re-solve)
         return report
+    polish = _polish(model)
     return replace(
         report,
         status=second.status if second.status is not SolveStatus.OPTIMAL else report.status,
-        solve_seconds=report.solve_seconds + second.solve_seconds,
+        solve_seconds=report.solve_seconds + second.solve_seconds + polish,
         message=report.message + f"; secondary: {second.summary()}",
     )
+
+
+def _polish(model: AllocationModel) -> float:
+    """With the secondary plan's integers fixed, re-maximise the primary goal (seconds taken).
+
+    The fewest-moves objective does not value revenue, so the secondary solve may leave revenue
+    below what the plan's effort earns (revenue ≤ response is only tight when something pushes
+    revenue up); the primary goal, re-solved over the continuous decisions, puts it back.
+    """
+    integers = [v for v in model.problem.variables() if v.cat == pulp.LpInteger]
+    saved = [(v, v.lowBound, v.upBound) for v in integers]
+    values = {v: float(v.varValue or 0.0) for v in model.problem.variables()}
+    define_objective(model)
+    try:
+        for variable in integers:
+            variable.lowBound = variable.upBound = round(values[variable])
+        polished = run_solver(model.problem, model.settings.solver, start=values)
+    finally:
+        for variable, low, up in saved:
+            variable.lowBound, variable.upBound = low, up
+    if not polished.has_solution:  # keep the secondary solve's values
+        for variable, value in values.items():
+            variable.varValue = value
+    return polished.solve_seconds
 
 
 def _remaining(settings: OptimizeSettings, spent: float) -> SolverSettings:

@@ -7,6 +7,7 @@ assign             (rep, territory)        binary: the rep works in the territor
 hire               (territory, channel)    integer: new reps of a rep channel
 marketing          (territory, channel)    marketing spend
 effort             (territory, channel)    effort in curve scales (defined by a row)
+segment            (territory, channel, j) effort on segment j of the tangent envelope
 revenue            (territory, channel)    revenue won
 boost              (territory, channel)    extra productive hours from training
 training           (channel,)              training spend of a rep channel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.optimize.prepare import at
+from engine.optimize.constraints.partners import partner_capacity
 from engine.optimize.registry import AllocationModel
 from engine.optimize.sensitivity import fixed_lp_sensitivity
 from engine.plan.assemble import money, num
@@ -54,7 +54,7 @@ def lines(model: AllocationModel, *, with_prices: bool = True) -> tuple[Binding,
             active = model.family("activate")[key]
             if float(active.varValue or 0.0) < 0.5:
                 continue
-            shift = float(at(model.data.partners)[key[0], "capacity"])
+            shift = partner_capacity(model)[key[0]]
             rhs, activity = rhs + shift, activity + shift
         slack = rhs - activity if constraint.sense <= 0 else activity - rhs
         binding = abs(slack) <= 1e-6 * max(1.0, abs(rhs))
