@@ -13,7 +13,8 @@ otherwise; the demo within 0.5 % in ≤ 5 s; a national plan to 1 % within 120 s
 
 Every case runs the demo rule files (tiering, incentives, risk) and the baseline scenario's
 settings. Each run happens in a fresh subprocess so that peak memory (ru_maxrss) is per case.
-Medians are over ``--repeat`` runs.
+Medians are over ``--repeat`` runs. ``heuristic_s`` is the start heuristic (LP relaxation, rounding,
+warm re-solves); ``solve_s`` is 0 when its plan was already within the gap of the LP bound.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ def main() -> None:
     limits = {"demo": 4.0, "tx": 30.0, "l48": 120.0}
     gaps = {"demo": 0.005, "tx": 0.01, "l48": 0.01}
     header = ("case", "status", "variables", "constraints", "build_s", "heuristic_s", "load_s",
-              "solve_s", "total_s", "gap", "peak_mib", "build+load/solve")  # fmt: skip
+              "solve_s", "total_s", "gap", "peak_mib", "build+load/(heuristic+solve)")  # fmt: skip
     print(" | ".join(header))
     for case in args.case or CASES:
         limit = args.time_limit or limits[case]
@@ -116,7 +117,9 @@ def main() -> None:
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]
                if isinstance(runs[0][k], int | float)}  # fmt: skip
-        ratio = (med["build_s"] + med["load_s"]) / max(med["solve_s"], 1e-9)
+        # the start heuristic solves LPs: it is solving time (and the whole of it when its plan
+        # is within the gap of the LP bound and branch-and-bound is skipped)
+        ratio = (med["build_s"] + med["load_s"]) / max(med["solve_s"] + med["heuristic_s"], 1e-9)
         print(" | ".join([case, runs[-1]["status"], f"{med['variables']:.0f}",
                           f"{med['constraints']:.0f}", f"{med['build_s']:.2f}",
                           f"{med['heuristic_s']:.2f}", f"{med['load_s']:.2f}",

@@ -1,90 +1,209 @@
-"""Relax–round–fix: a quick feasible plan to hand HiGHS as a MIP start.
+"""Round and improve: a quick plan from the LP relaxation, handed to HiGHS as a MIP start.
 
-1. Solve the LP relaxation (every integer variable continuous).
-2. Round: each rep to the candidate territory it holds most of (open headcount only if it is at
-   least half filled), hires down to whole heads, partners on where the relaxation opens them by at
-   least ``partner_threshold``.
-3. Fix the rounded rep assignments and hires (to the nearest head, else down) and solve the rest
-   as a MIP (partner activation, time-limited); its values are the start.
-The problem is restored afterwards; it returns None when any step fails (the MIP then runs cold).
+1. Solve the LP relaxation (every integer variable continuous); its value bounds the optimum.
+2. Round: each active rep to the candidate territory it holds most of (open headcount only where
+   it is at least half filled); hires down, then up where the fraction is ≥ ½, largest fractions
+   first, while a channel's whole hires stay within the total the relaxation hired (so hire costs
+   stay within its budget); partners on where the relaxation opens them by at least
+   ``partner_threshold``; then mend whole-head rows the rounding broke (a
+   territory's minimum reps: add hires; a channel's hire cap: drop the least-wanted hires).
+3. Fix those integers and re-solve the LP for the rest (if that fails: hires rounded down).
+4. Improve (first improvement, in a fixed order): move a rep to another territory the relaxation
+   gave it a share of, take the other rounding of a fractional hire, flip a partner the
+   relaxation opened by a fraction; each trial is one warm LP re-solve (:class:`LpSession`),
+   kept when it raises the objective. It stops when the list is done or the time is up.
+
+:func:`engine.optimize.run.solve` skips the MIP when the result is already within the requested gap
+of the LP bound. The list is fixed by the relaxation, so the result is deterministic unless the
+time runs out (large models).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
+from dataclasses import dataclass
 
+import numpy as np
 import pulp
 
 from engine.optimize.registry import AllocationModel
-from engine.solver import SolverSettings, solve
+from engine.solver import SolverSettings
+from engine.solver_lp import LpSession
 
-__all__ = ["relax_round_fix"]
+__all__ = ["Start", "round_and_improve"]
+
+_FRACTIONAL = 1e-3
+
+
+@dataclass(frozen=True, eq=False)
+class Start:
+    """A feasible plan from the heuristic and the LP bound it was rounded from."""
+
+    values: dict[pulp.LpVariable, float]
+    objective: float
+    bound: float
+    maximise: bool
+    trials: int
+    improvements: int
+    seconds: float
+    solver_version: str
 
 
 def _rounded(
-    model: AllocationModel, partner_threshold: float, hire_round: float
-) -> dict[pulp.LpVariable, float]:
-    values: dict[pulp.LpVariable, float] = {}
-    best: dict[str, tuple[float, pulp.LpVariable]] = {}
+    model: AllocationModel, session: LpSession, x: np.ndarray, partner_threshold: float, up: float
+) -> dict[int, float]:
+    column = session.column
+    fixed: dict[int, float] = {}
+    best: dict[str, tuple[float, int]] = {}
     share: dict[str, float] = defaultdict(float)
     for (rep, _), variable in model.family("assign").items():
-        value = float(variable.varValue or 0.0)
-        share[rep] += value
-        values[variable] = 0.0
-        if rep not in best or value > best[rep][0] + 1e-9:
-            best[rep] = (value, variable)
+        c = column[variable]
+        share[rep] += x[c]
+        fixed[c] = 0.0
+        if rep not in best or x[c] > best[rep][0] + 1e-9:
+            best[rep] = (float(x[c]), c)
     active = model.data.reps["active"]
-    for rep, (_, variable) in best.items():
+    for rep, (_, c) in best.items():
         if active[rep] or share[rep] >= 0.5:
-            values[variable] = 1.0
-    for variable in model.family("hire").values():
-        values[variable] = float(math.floor(float(variable.varValue or 0.0) + hire_round))
+            fixed[c] = 1.0
+    by_channel: dict[str, list[int]] = defaultdict(list)
+    for (_, channel), variable in model.family("hire").items():
+        c = column[variable]
+        fixed[c] = float(math.floor(x[c] + 1e-9))
+        by_channel[channel].append(c)
+    for channel in sorted(by_channel):  # round up the largest fractions, no more than the LP hired
+        cells = by_channel[channel]
+        spare = math.floor(sum(x[c] for c in cells) + 1e-6) - sum(fixed[c] for c in cells)
+        for c in sorted(cells, key=lambda c: (fixed[c] - x[c], c)):
+            if spare < 1 or x[c] - fixed[c] < up:
+                break
+            fixed[c] += 1.0
+            spare -= 1
     for variable in model.family("activate").values():
-        values[variable] = 1.0 if float(variable.varValue or 0.0) >= partner_threshold else 0.0
-    return values
+        fixed[column[variable]] = 1.0 if x[column[variable]] >= partner_threshold else 0.0
+    _mend(model, session, x, fixed)
+    return fixed
 
 
-def relax_round_fix(
+def _mend(
+    model: AllocationModel, session: LpSession, x: np.ndarray, fixed: dict[int, float]
+) -> None:
+    """Repair whole-head rows the rounding broke: minimum reps (add hires), then hire caps and
+    budget lines (drop hires, the most rounded-up first, never below a minimum-reps row; the
+    other terms there are spend ≥ 0)."""
+    column = session.column
+    hires = {column[v] for v in model.family("hire").values()}
+    upper = session.matrix.col_upper
+    slack: list[float] = []
+    needed_by: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for constraint in model.rows("min_reps").values():
+        terms = {column[v]: a for v, a in constraint.items() if column[v] in fixed}
+        short = -float(constraint.constant) - sum(fixed[c] * a for c, a in terms.items())
+        add = sorted((c for c in terms if c in hires and terms[c] > 0), key=lambda c: (-x[c], c))
+        for c in add:
+            while short > 1e-9 and fixed[c] < upper[c]:
+                fixed[c] += 1.0
+                short -= terms[c]
+        for c, a in terms.items():
+            needed_by[c].append((len(slack), a))
+        slack.append(-short)
+    for family in ("hire_cap", "budget"):
+        for constraint in model.rows(family).values():
+            terms = {column[v]: a for v, a in constraint.items() if column[v] in fixed}
+            over = sum(fixed[c] * a for c, a in terms.items()) + float(constraint.constant)
+            drop = sorted((c for c, a in terms.items() if c in hires and a > 0),
+                          key=lambda c: (x[c] - fixed[c], c))  # fmt: skip
+            for c in drop:
+                while over > 1e-6 and fixed[c] > 0:
+                    if any(slack[row] < a - 1e-9 for row, a in needed_by[c]):
+                        break
+                    for row, a in needed_by[c]:
+                        slack[row] -= a
+                    fixed[c] -= 1.0
+                    over -= terms[c]
+
+
+def _trials(model: AllocationModel, session: LpSession, x: np.ndarray) -> list[dict[int, float]]:
+    """Changes to try, each a set of column values (applied on top of the current plan)."""
+    column = session.column
+    out: list[tuple[float, dict[int, float]]] = []
+    mine: dict[str, list[int]] = defaultdict(list)
+    for (rep, _), variable in model.family("assign").items():
+        mine[rep].append(column[variable])
+    for rep in sorted(mine):
+        for c in mine[rep]:
+            if x[c] > _FRACTIONAL:
+                out.append((-float(x[c]), {**{o: 0.0 for o in mine[rep]}, c: 1.0}))
+    for variable in model.family("hire").values():
+        c = column[variable]
+        if abs(x[c] - round(x[c])) > _FRACTIONAL:
+            other = math.floor(x[c]) if x[c] - math.floor(x[c]) >= 0.5 else math.ceil(x[c])
+            out.append((-abs(x[c] - other), {c: float(other)}))
+    for variable in model.family("activate").values():
+        c = column[variable]
+        if _FRACTIONAL < x[c] < 1 - _FRACTIONAL:
+            out.append((-min(x[c], 1 - x[c]), {c: -1.0}))  # -1: flip
+    out.sort(key=lambda item: item[0])
+    return [change for _, change in out]
+
+
+def round_and_improve(
     model: AllocationModel,
     settings: SolverSettings,
+    seconds: float,
     *,
     partner_threshold: float = 0.2,
-    share: float = 0.25,
-) -> tuple[dict[pulp.LpVariable, float], float] | None:
-    """A MIP start ``(values, objective)`` for ``model``, or None.
-
-    The MIP of step 3 gets ``share`` of the time limit and a gap of at least 1 %.
-    """
-    integers = [v for v in model.problem.variables() if v.cat == pulp.LpInteger]
-    saved = [(v, v.cat, v.lowBound, v.upBound) for v in integers]
-    quick = settings.model_copy(update={"mip_start": None, "verbose": False})
+) -> Start | None:
+    """A feasible start for ``model`` within about ``seconds``, or None (the MIP then runs cold)."""
+    started = time.perf_counter()
+    deadline = started + seconds
     try:
-        for variable in integers:
-            variable.cat = pulp.LpContinuous
-        relaxed = solve(model.problem, quick)
-        if not relaxed.has_solution:
-            return None
-        for variable, cat, _, _ in saved:
-            variable.cat = cat
-        limit = settings.time_limit or 60.0
-        repair = quick.model_copy(
-            update={"time_limit": max(0.5, share * limit), "mip_gap": max(settings.mip_gap, 0.01)}
-        )
-        fixing = set(model.family("assign").values()) | set(model.family("hire").values())
-        repaired = None
-        for hire_round in (0.5, 1e-6):  # hires to the nearest head; if that breaks a line, down
-            fixed = _rounded(model, partner_threshold, hire_round)
-            for variable, value in fixed.items():
-                if variable in fixing:
-                    variable.lowBound = variable.upBound = value
-            repaired = solve(model.problem, repair)
-            if repaired.has_solution:
-                break
-        if repaired is None or not repaired.has_solution or repaired.objective is None:
-            return None
-        start = {v: float(v.varValue or 0.0) for v in model.problem.variables()}
-        return start, float(repaired.objective)
-    finally:
-        for variable, cat, low, up in saved:
-            variable.cat, variable.lowBound, variable.upBound = cat, low, up
+        session = LpSession(model.problem, settings)
+    except RuntimeError:
+        return None
+    maximise = session.matrix.maximize
+    bound = session.run(seconds)
+    if bound is None:
+        return None
+    x = session.values()
+    best: float | None = None
+    for up in (0.5, 1e-6):  # hires to the nearest head; if that breaks a line, down
+        plan = _rounded(model, session, x, partner_threshold, up)
+        session.fix(plan)
+        best = session.run(deadline - time.perf_counter())
+        if best is not None:
+            break
+    if best is None:
+        return None
+    values = session.values()
+    trials = improvements = 0
+    better = (lambda a, b: a > b) if maximise else (lambda a, b: a < b)
+    for change in _trials(model, session, x):  # one pass: a second found nothing on the demo
+        if time.perf_counter() >= deadline:
+            break
+        applied = {c: (1.0 - plan[c] if v < 0 else v) for c, v in change.items()}
+        if all(plan[c] == v for c, v in applied.items()):
+            continue
+        previous = {c: plan[c] for c in applied}
+        session.fix(applied)
+        trials += 1
+        value = session.run(deadline - time.perf_counter())
+        margin = 1e-9 * max(1.0, abs(best)) * (1 if maximise else -1)
+        if value is not None and better(value, best + margin):
+            best, values = value, session.values()
+            plan.update(applied)
+            improvements += 1
+        else:
+            session.fix(previous)
+    return Start(
+        values=dict(zip(session.matrix.variables, (float(v) for v in values), strict=True)),
+        objective=best,
+        bound=bound,
+        maximise=maximise,
+        trials=trials,
+        improvements=improvements,
+        seconds=time.perf_counter() - started,
+        solver_version=session.version,
+    )

@@ -1,9 +1,10 @@
 """``solve(inputs, settings) -> Plan``: pre-checks, build, start heuristic, solve, explain.
 
-Order: cheap pre-checks → build → relax–round–fix start (when it pays: a model with rep
-assignments) → HiGHS (or CBC) through :mod:`engine.solver` → lexicographic secondary goal if
-asked → if infeasible, an elastic re-solve that names what had to be relaxed → shadow prices
-from the LP with the integers fixed → the :class:`~engine.plan.model.Plan`.
+Order: cheap pre-checks → build → round-and-improve start (when it pays: a model with rep
+assignments; :mod:`engine.optimize.heuristic`) → HiGHS (or CBC) through :mod:`engine.solver`,
+skipped when the start is already within the requested gap of the LP bound → lexicographic
+secondary goal if asked → if infeasible, an elastic re-solve that names what had to be relaxed →
+shadow prices from the LP with the integers fixed → the :class:`~engine.plan.model.Plan`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import replace
 import pulp
 
 from engine import __version__
-from engine.optimize.heuristic import relax_round_fix
+from engine.optimize.heuristic import Start, round_and_improve
 from engine.optimize.inputs import PlanningInputs
 from engine.optimize.model import build_from_data
 from engine.optimize.objective import define_objective, disruption_terms, objective_terms
@@ -33,6 +34,7 @@ from engine.plan.model import (
 )
 from engine.solver import SolverReport, SolverSettings, SolveStatus
 from engine.solver import solve as run_solver
+from engine.solver_status import relative_gap
 
 __all__ = ["solve"]
 
@@ -42,11 +44,40 @@ _NO_SOLUTION = {
 }
 
 
-def _start(model: AllocationModel, settings: OptimizeSettings) -> tuple[dict, float] | None:
+#: Share of the time limit the start heuristic may use (its LP must be solved within it).
+_HEURISTIC_SHARE = 0.5
+
+
+def _start(model: AllocationModel, settings: OptimizeSettings) -> Start | None:
     wanted = settings.heuristic == "on" or (
         settings.heuristic == "auto" and len(model.family("assign")) >= 200
     )
-    return relax_round_fix(model, settings.solver) if wanted else None
+    if not wanted or settings.solver.solver != "highs":
+        return None
+    seconds = _HEURISTIC_SHARE * (settings.solver.time_limit or 120.0)
+    return round_and_improve(model, settings.solver, seconds)
+
+
+def _accept_start(model: AllocationModel, start: Start, settings: OptimizeSettings) -> SolverReport:
+    """The start as the answer: it is within the requested gap of the LP relaxation's bound."""
+    for variable, value in start.values.items():
+        variable.varValue = value
+    return SolverReport(
+        status=SolveStatus.OPTIMAL,
+        objective=start.objective,
+        bound=start.bound,
+        gap=relative_gap(start.objective, start.bound),
+        solver="highs",
+        solver_version=start.solver_version,
+        is_mip=True,
+        node_count=0,
+        num_variables=len(start.values),
+        num_constraints=model.problem.numConstraints(),
+        message=(
+            f"the heuristic plan is within {settings.solver.mip_gap:.2%} of the LP relaxation's "
+            "bound: branch-and-bound was not needed"
+        ),
+    )
 
 
 def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport:
@@ -182,13 +213,17 @@ def solve(
         started = time.perf_counter()
         start = _start(model, settings)
         timings["heuristic_seconds"] = time.perf_counter() - started
-        heuristic_value = None if start is None else start[1]
-        report = run_solver(
-            model.problem,
-            _remaining(settings, timings["heuristic_seconds"]),
-            start=None if start is None else start[0],
-            build_seconds=build_seconds,
-        )
+        heuristic_value = None if start is None else start.objective
+        gap = None if start is None else relative_gap(start.objective, start.bound)
+        if start is not None and gap is not None and gap <= settings.solver.mip_gap:
+            report = replace(_accept_start(model, start, settings), build_seconds=build_seconds)
+        else:
+            report = run_solver(
+                model.problem,
+                _remaining(settings, timings["heuristic_seconds"]),
+                start=None if start is None else start.values,
+                build_seconds=build_seconds,
+            )
         if report.has_solution:
             report = _lexicographic(model, report)
     relaxed = 0

@@ -97,7 +97,9 @@ class OptimizeSettings(_Model):
         "all", description="Per-head response cuts: all tangent points, or the chord only."
     )
     heuristic: Literal["auto", "on", "off"] = Field(
-        "auto", description="Relax–round–fix of partner activation as a MIP start."
+        "auto",
+        description="Round-and-improve start from the LP relaxation (auto: with ≥ 200 "
+        "rep-territory pairs); the MIP is skipped when it is within the gap of the LP bound.",
     )
     elastic_penalty: float = Field(
         1e6, gt=0, description="Penalty per unit of relaxation in the elastic re-solve."
