@@ -179,3 +179,50 @@ def test_head_cuts_never_cut_off_the_true_response(
                 base + math.exp(-point) * extra + sum((1 - math.exp(-y)) - base for y in present)
             )
             assert bound >= (1 - math.exp(-(sum(present) + extra))) - 1e-9
+
+
+def _workload_case():  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    field = {**FIELD, "hours_per_call": 2.0}
+    reps = [{"id": f"R{i}", "channel": "FIELD", "home": "A", "territory": "A",
+             "capacity_hours": 200.0} for i in range(3)]  # fmt: skip
+    net = network(
+        [("A", 0.0, 1e6), ("B", 1.0, 1e6)], [field], reps=reps,
+        accounts=[{"id": "a", "territory": "A", "revenue_12m": 1.0},
+                  {"id": "b", "territory": "B", "revenue_12m": 1.0}],
+    )  # fmt: skip
+    tiers = pd.DataFrame({"account": ["a", "b"], "tier": ["T", "T"],
+                          "calls_per_quarter": [100.0, 300.0],
+                          "eligible_channels": [("direct_field",), ("direct_field",)]})  # fmt: skip
+    return inputs(net, tiers=tiers)
+
+
+def test_workload_goal_spreads_capacity_in_proportion_to_demand() -> None:
+    """Three reps of 100 calls (200 h, 2 h per call), A demands 100 calls and B 300: K = 300/400,
+    fair shares 75 and 225. Placements (A, B): (3, 0) → imbalance 225; (2, 1) → 125; (1, 2) →
+    max(0, 225 − 200) = 25; (0, 3) → 75. With a weight of 1 M per call the imbalance decides:
+    one rep in A, two in B, imbalance 25 — the KPI reports the same measure."""
+    goal = SecondaryGoal(goal="workload", weight=1e6)
+    plan = solve(_workload_case(), settings(secondary=goal, move_cost_per_unit=0.0))
+    assert plan.status == "optimal"
+    placed = plan.table("assignments")["territory"].value_counts().to_dict()
+    assert placed == {"A": 1, "B": 2}
+    assert plan.kpis["workload_imbalance"] == pytest.approx(25.0, abs=1e-6)
+
+
+def test_workload_kpi_without_the_goal() -> None:
+    """Without the goal, the same measure is reported for whatever plan the primary picks."""
+    plan = solve(_workload_case(), settings(move_cost_per_unit=0.0))
+    placed = plan.table("assignments")["territory"].value_counts().to_dict()
+    fair = {"A": 75.0, "B": 225.0}
+    expected = sum(max(0.0, fair[t] - 100.0 * placed.get(t, 0)) for t in fair)
+    assert plan.kpis["workload_imbalance"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_workload_goal_lexicographic() -> None:
+    """Lexicographic with a 100 % tolerance: every plan with contribution ≥ 0 qualifies, and the
+    least imbalanced one (25 calls) is chosen."""
+    goal = SecondaryGoal(goal="workload", mode="lexicographic", tolerance=1.0)
+    plan = solve(_workload_case(), settings(secondary=goal, move_cost_per_unit=0.0))
+    assert plan.kpis["workload_imbalance"] == pytest.approx(25.0, abs=1e-6)

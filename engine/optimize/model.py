@@ -28,6 +28,7 @@ def build_from_data(
     variables.define_partners(model)
     variables.define_incentives(model)
     variables.define_shortfall(model)
+    variables.define_overload(model)
 
     hours = people.rep_hours(model)
     people.define_assignment_rows(model)
@@ -41,6 +42,7 @@ def build_from_data(
     partners.define_partner_capacity(model)
     partners.define_partner_revenue(model)
     coverage.define_coverage(model, hours)
+    coverage.define_workload(model, hours)
     budget.define_channel_revenue(model)
     budget.define_incentive_cuts(model)
     budget.define_budgets(model)

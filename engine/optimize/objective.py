@@ -20,6 +20,7 @@ __all__ = [
     "define_revenue_target",
     "disruption_terms",
     "objective_terms",
+    "secondary_terms",
 ]
 
 COST_COMPONENTS = ("cost_to_serve", "people", "hiring", "marketing", "training", "incentives",
@@ -104,6 +105,14 @@ def disruption_terms(model: AllocationModel) -> Terms:
     return [(v, 1.0) for key, v in model.family("assign").items() if moved[key] and active[key[0]]]
 
 
+def secondary_terms(model: AllocationModel) -> Terms:
+    """The secondary goal to minimise: moves, or calls of workload imbalance."""
+    secondary = model.settings.secondary
+    if secondary is not None and secondary.goal == "workload":
+        return [(v, 1.0) for v in model.family("overload").values()]
+    return disruption_terms(model)
+
+
 def objective_terms(model: AllocationModel) -> tuple[Terms, float, bool]:
     """The primary objective as (terms, constant, maximise)."""
     cost_terms = [t for c in COST_COMPONENTS for t in model.costs.get(c, [])]
@@ -138,7 +147,7 @@ def define_objective(model: AllocationModel) -> None:
     sign = -1.0 if maximise else 1.0
     secondary = model.settings.secondary
     if secondary is not None and secondary.mode == "weighted" and secondary.weight:
-        terms = [*terms, *[(v, sign * secondary.weight * c) for v, c in disruption_terms(model)]]
+        terms = [*terms, *[(v, sign * secondary.weight * c) for v, c in secondary_terms(model)]]
     if model.slacks:
         penalty = model.settings.elastic_penalty
         terms = [*terms, *[(v, sign * penalty) for v in model.slacks.values()]]

@@ -19,7 +19,7 @@ from engine import __version__
 from engine.optimize.heuristic import Start, round_and_improve
 from engine.optimize.inputs import PlanningInputs
 from engine.optimize.model import build_from_data
-from engine.optimize.objective import define_objective, disruption_terms, objective_terms
+from engine.optimize.objective import define_objective, objective_terms, secondary_terms
 from engine.optimize.precheck import Finding, precheck
 from engine.optimize.prepare import prepare
 from engine.optimize.registry import AllocationModel
@@ -81,7 +81,7 @@ def _accept_start(model: AllocationModel, start: Start, settings: OptimizeSettin
 
 
 def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport:
-    """Fewest moves among plans within ``tolerance`` of the primary optimum."""
+    """The best secondary value among plans within ``tolerance`` of the primary optimum."""
     secondary = model.settings.secondary
     if secondary is None or secondary.mode != "lexicographic" or report.objective is None:
         return report
@@ -94,7 +94,7 @@ def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport
     )
     start = {v: float(v.varValue or 0.0) for v in model.problem.variables()}
     model.problem.sense = pulp.LpMinimize
-    model.problem.setObjective(pulp.LpAffineExpression(list(disruption_terms(model))))
+    model.problem.setObjective(pulp.LpAffineExpression(list(secondary_terms(model))))
     second = run_solver(model.problem, model.settings.solver, start=start)
     if not second.has_solution:  # keep the primary plan (values were overwritten: re-solve)
         return report
@@ -110,7 +110,7 @@ def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport
 def _polish(model: AllocationModel) -> float:
     """With the secondary plan's integers fixed, re-maximise the primary goal (seconds taken).
 
-    The fewest-moves objective does not value revenue, so the secondary solve may leave revenue
+    The secondary objective does not value revenue, so the secondary solve may leave revenue
     below what the plan's effort earns (revenue ≤ response is only tight when something pushes
     revenue up); the primary goal, re-solved over the continuous decisions, puts it back.
     """

@@ -55,15 +55,27 @@ class TrainingSettings(_Model):
 
 
 class SecondaryGoal(_Model):
-    """Disruption versus today (reps moved away from today's territory)."""
+    """A second goal: disruption versus today, or balance of workload.
 
-    goal: Literal["disruption"] = "disruption"
+    ``disruption`` counts active reps placed away from today's territory. ``workload`` is the
+    imbalance of call capacity against demand: with K = the active reps' call capacity over the
+    calls demanded network-wide, a territory's fair share is K × its demanded calls, and the
+    imbalance is Σ_t max(0, fair share_t − call capacity placed in t), in calls (half the L1
+    distance from capacity proportional to demand, when all capacity serves demand).
+    """
+
+    goal: Literal["disruption", "workload"] = "disruption"
     mode: Literal["weighted", "lexicographic"] = Field(
         "weighted",
-        description="weighted: primary − weight·moves; lexicographic: fewest moves "
+        description="weighted: primary − weight·secondary; lexicographic: the best secondary "
         "among plans within ``tolerance`` of the best primary value.",
     )
-    weight: float = Field(1000.0, ge=0, description="Value of one avoided move (weighted mode).")
+    weight: float = Field(
+        1000.0,
+        ge=0,
+        description="Weighted mode: value of one avoided move (disruption) or of one call of "
+        "workload imbalance (workload).",
+    )
     tolerance: float = Field(
         0.001, ge=0, le=1, description="Relative loss of the primary goal allowed (lexicographic)."
     )

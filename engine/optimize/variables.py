@@ -17,6 +17,7 @@ volume             (partner, territory)    revenue the partner carries in the te
 channel_revenue    (channel,)              revenue of a channel over all territories
 incentive          (channel,)              incentive cost of a channel
 shortfall          (territory,)            demanded calls left unserved (soft coverage)
+overload           (territory,)            calls of fair-share capacity missing (workload goal)
 =================  ======================  ==============================================
 """
 
@@ -33,6 +34,7 @@ __all__ = [
     "define_cells",
     "define_hires",
     "define_incentives",
+    "define_overload",
     "define_partners",
     "define_shortfall",
     "define_training",
@@ -150,3 +152,13 @@ def define_shortfall(model: AllocationModel) -> None:
     model.add_variables(
         "shortfall", [(str(t),) for t in demanded.index], 0, [float(v) for v in demanded["calls"]]
     )
+
+
+def define_overload(model: AllocationModel) -> None:
+    """``overload[t]`` where calls are demanded, for the workload secondary goal."""
+    secondary = model.settings.secondary
+    if secondary is None or secondary.goal != "workload":
+        return
+    territories = model.data.territories
+    demanded = territories[territories["calls"] > 0]
+    model.add_variables("overload", [(str(t),) for t in demanded.index], 0)

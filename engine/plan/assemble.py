@@ -12,6 +12,7 @@ from typing import Any
 
 import pulp
 
+from engine.optimize.constraints.coverage import fair_share_ratio
 from engine.optimize.objective import COST_COMPONENTS
 from engine.optimize.prepare import at
 from engine.optimize.registry import AllocationModel
@@ -298,6 +299,14 @@ def tables(model: AllocationModel) -> dict[str, Table]:
     }
 
 
+def _imbalance(model: AllocationModel, coverage: Any) -> float:
+    """Σ_t max(0, K·calls_t − call capacity_t): the workload goal's measure, for every plan."""
+    if not len(coverage):
+        return 0.0
+    fair = fair_share_ratio(model) * coverage["calls_demanded"].to_numpy(dtype=float)
+    return float((fair - coverage["call_capacity"].to_numpy(dtype=float)).clip(min=0.0).sum())
+
+
 def kpis(model: AllocationModel, built: dict[str, Table]) -> dict[str, float]:
     """Headline numbers: revenue, margin, contribution and every cost, people, coverage."""
     costs = component_costs(model)
@@ -320,5 +329,6 @@ def kpis(model: AllocationModel, built: dict[str, Table]) -> dict[str, float]:
         "calls_demanded": num(demanded),
         "calls_unserved": num(short),
         "coverage": num(1.0 - short / demanded if demanded > 0 else 1.0),
+        "workload_imbalance": num(_imbalance(model, coverage)),
     }
     return out

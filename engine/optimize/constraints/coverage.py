@@ -20,7 +20,7 @@ import pulp
 from engine.optimize.prepare import at
 from engine.optimize.registry import AllocationModel, Key
 
-__all__ = ["define_coverage", "mir_cut"]
+__all__ = ["define_coverage", "define_workload", "fair_share_ratio", "mir_cut"]
 
 
 def mir_cut(
@@ -106,3 +106,50 @@ def _coverage_mir(
         pairs = [(v, c) for (v, _), c in zip(heads, coefficients, strict=True) if c != 0]
         pairs += [(v, d) for (v, _), d in zip(rest, scaled, strict=True)]
         model.add_row("coverage_mir", (*key, source, f"{delta:g}"), pairs, ">=", rhs)
+
+
+def fair_share_ratio(model: AllocationModel) -> float:
+    """K: the active reps' call capacity per demanded call, network-wide (0 without demand)."""
+    per_call = model.data.channels["hours_per_call"]
+    reps = model.data.reps[model.data.reps["active"]]
+    rates = per_call.reindex(reps["channel"]).to_numpy(dtype=float)
+    usable = rates > 0
+    supply = float((reps["capacity_hours"].to_numpy(dtype=float)[usable] / rates[usable]).sum())
+    calls = model.data.territories["calls"]
+    demand = float(calls[calls > 0].sum())
+    return supply / demand if demand > 0 else 0.0
+
+
+def define_workload(
+    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
+) -> None:
+    """``overload[t] ≥ K·calls[t] − call capacity[t]`` for the workload secondary goal.
+
+    K = the active reps' call capacity / the calls demanded (see
+    :class:`~engine.optimize.settings.SecondaryGoal`); capacity counts whole heads at their full
+    calls and training boost, as the plan's coverage table does.
+    """
+    overload = model.family("overload")
+    if not overload:
+        return
+    per_call = model.data.channels["hours_per_call"]
+    calls = model.data.territories["calls"]
+    ratio = fair_share_ratio(model)
+    boost = model.family("boost")
+    terms: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
+    for (territory, channel), heads in hours.items():
+        rate = float(per_call.get(channel, float("nan")))
+        if not rate > 0:
+            continue
+        row = terms.setdefault(territory, [])
+        row += [(v, h / rate) for v, h in heads]
+        if (territory, channel) in boost:
+            row.append((boost[territory, channel], 1.0 / rate))
+    for (territory,), variable in overload.items():
+        model.add_row(
+            "workload",
+            (territory,),
+            [(variable, 1.0), *terms.get(territory, [])],
+            ">=",
+            ratio * float(calls[territory]),
+        )
