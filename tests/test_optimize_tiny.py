@@ -226,3 +226,22 @@ def test_workload_goal_lexicographic() -> None:
     goal = SecondaryGoal(goal="workload", mode="lexicographic", tolerance=1.0)
     plan = solve(_workload_case(), settings(secondary=goal, move_cost_per_unit=0.0))
     assert plan.kpis["workload_imbalance"] == pytest.approx(25.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("case", ["rep", "partner"])
+def test_cbc_fallback_end_to_end(case: str) -> None:
+    """The same hand-derived optima through CBC (PuLP's bundled binary): a rep moving to B
+    (220 199.22) and the fixed-charge partner choice (40 000); the plan passes the checker."""
+    from engine.solver import SolverSettings
+
+    cbc = SolverSettings(solver="cbc", time_limit=30, mip_gap=1e-9, threads=1)
+    if case == "rep":
+        net, s = _rep_network(), settings(move_cost_per_unit=1000.0, solver=cbc)
+        expected = 0.5 * 2e6 * (1 - math.exp(-0.25)) - 1000
+    else:
+        net, s = _partner_network(), settings(solver=cbc)
+        expected = 40_000.0
+    plan = solve(inputs(net), s)
+    assert plan.status == "optimal" and plan.solver.solver == "cbc"
+    assert plan.kpis["contribution"] == pytest.approx(expected, abs=0.05)
+    assert check_plan(plan, inputs(net), s) == []
