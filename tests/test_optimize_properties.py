@@ -51,7 +51,7 @@ def instances(draw: Any) -> dict[str, Any]:
         {"id": f"a{t}{j}", "territory": t, "revenue_12m": draw(st.sampled_from([1e3, 5e4]))}
         for t in names for j in range(2)
     ]  # fmt: skip
-    tiers = [(a["id"], draw(st.sampled_from(["A", "D"]))) for a in accounts]
+    tiers = [(a["id"], draw(st.sampled_from(["A", "C", "D"]))) for a in accounts]
     budgets = {"marketing": draw(st.sampled_from([0.0, 5e3, 5e4])), "total": 1e6}
     directives: list[Any] = []
     if partners and draw(st.booleans()):
@@ -107,8 +107,9 @@ def _build(case: dict[str, Any]) -> tuple[Any, Any]:
         channels, reps=case["reps"], partners=case["partners"], coverage=case["coverage"],
         budgets=case["budgets"], accounts=case["accounts"],
     )  # fmt: skip
-    calls = {"A": case.get("calls", 6.0), "D": 0.0}
-    eligible = {"A": ("direct_field", "inside"), "D": ("online", "distributor", "agent")}
+    calls = {"A": case.get("calls", 6.0), "C": 2.0, "D": 0.0}  # C: inside only, no such reps here
+    eligible = {"A": ("direct_field", "inside"), "C": ("inside", "distributor"),
+                "D": ("online", "distributor", "agent")}  # fmt: skip
     tiers = pd.DataFrame({
         "account": [a for a, _ in case["tiers"]], "tier": [t for _, t in case["tiers"]],
         "calls_per_quarter": [calls[t] for _, t in case["tiers"]],

@@ -245,3 +245,37 @@ def test_cbc_fallback_end_to_end(case: str) -> None:
     assert plan.status == "optimal" and plan.solver.solver == "cbc"
     assert plan.kpis["contribution"] == pytest.approx(expected, abs=0.05)
     assert check_plan(plan, inputs(net), s) == []
+
+
+def _eligibility_case(channel: str):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    channels = [
+        {**FIELD, "hours_per_call": 2.0},
+        {"id": "INSIDE", "kind": "inside", "hours_scale": 100.0, "hours_per_call": 2.0},
+    ]
+    reps = [{"id": "R1", "channel": channel, "home": "A", "territory": "A",
+             "capacity_hours": 400.0}]  # fmt: skip
+    net = network(
+        [("A", 0.0, 1e6)], channels, reps=reps,
+        accounts=[{"id": "x", "territory": "A", "revenue_12m": 1.0},
+                  {"id": "y", "territory": "A", "revenue_12m": 1.0}],
+    )  # fmt: skip
+    eligible = [("inside",), ("direct_field", "inside")]
+    tiers = pd.DataFrame(
+        {"account": ["x", "y"], "tier": ["C", "B"], "calls_per_quarter": [100.0, 100.0],
+         "eligible_channels": eligible}
+    )  # fmt: skip
+    return inputs(net, tiers=tiers)
+
+
+@pytest.mark.parametrize(("channel", "unserved"), [("FIELD", 100.0), ("INSIDE", 0.0)])
+def test_coverage_respects_channel_eligibility(channel: str, unserved: float) -> None:
+    """One rep of 200 calls (400 h, 2 h per call) in A, which demands 100 calls of a tier only
+    inside sales may serve and 100 calls of a tier both may serve. A field rep covers 200 calls in
+    aggregate but may make only the second 100: 100 unserved; an inside rep serves all."""
+    s = settings(coverage={"mode": "soft", "penalty_per_call": 10.0}, max_hires_per_territory=0)
+    plan = solve(_eligibility_case(channel), s)
+    assert plan.status == "optimal"
+    assert plan.kpis["calls_unserved"] == pytest.approx(unserved, abs=1e-6)
+    assert check_plan(plan, _eligibility_case(channel), s) == []

@@ -8,6 +8,7 @@ to cents, so comparisons allow a small tolerance.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from typing import Any
@@ -73,17 +74,44 @@ def _eligible_potential(inputs: PlanningInputs) -> dict[tuple[str, str], float]:
     return out
 
 
-def _calls(inputs: PlanningInputs) -> dict[str, float]:
+def _call_groups(inputs: PlanningInputs) -> dict[str, dict[frozenset[str], float]]:
+    """Per territory: calls demanded per set of rep kinds the account's tier allows."""
     accounts = inputs.network.dataset.accounts
-    calls = inputs.tiers.set_index("account")["calls_per_quarter"]
+    tiers = inputs.tiers.set_index("account")
+    eligible = tiers.get("eligible_channels")
+    demand = tiers["calls_per_quarter"].astype(float).to_dict()
     kinds = ("account", "territory")
     excluded = {d.entity_id for d in inputs.directives
                 if isinstance(d, Exclude) and d.entity_kind in kinds}  # fmt: skip
-    out: dict[str, float] = defaultdict(float)
-    for account, territory in zip(accounts["id"], accounts["territory"], strict=True):
-        if str(account) not in excluded and str(territory) not in excluded:
-            out[str(territory)] += float(calls.get(str(account), 0.0))
+    out: dict[str, dict[frozenset[str], float]] = defaultdict(lambda: defaultdict(float))
+    for account, territory in zip(accounts["id"].astype(str), accounts["territory"], strict=True):
+        if account in excluded or str(territory) in excluded or account not in tiers.index:
+            continue
+        calls = demand[account]
+        if calls > 0:
+            allowed = None if eligible is None else eligible.get(account)
+            key = frozenset(allowed) if isinstance(allowed, tuple | list) else frozenset({"*"})
+            out[str(territory)][key] += calls
     return out
+
+
+def _least_shortfall(
+    groups: dict[frozenset[str], float], capacity: dict[str, float], kinds: dict[str, str]
+) -> float:
+    """Σ calls − max flow from channel capacity to the groups it may serve, by the min-cut
+    formula: max over channel sets C of calls only C may serve − capacity(C)."""
+    present = sorted(c for c, v in capacity.items() if v > 0)
+    worst = 0.0
+    for size in range(len(present) + 1):
+        for chosen in itertools.combinations(present, size):
+            inside = set(chosen)
+            calls = sum(
+                v
+                for allowed, v in groups.items()
+                if {c for c in present if "*" in allowed or kinds[c] in allowed} <= inside
+            )
+            worst = max(worst, calls - sum(capacity[c] for c in chosen))
+    return worst
 
 
 def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -> list[str]:
@@ -186,30 +214,28 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
         if _over(total, float(potential[territory])):
             problems.append(f"revenue of {territory} above its potential")
 
-    # coverage
-    demanded = _calls(inputs)
+    # coverage: the least shortfall with eligibility, by max-flow / min-cut over channel sets
     coverage = plan.table("coverage").set_index("territory")
     if settings.coverage.mode != "off":
         per_call = channels["hours_per_call"]
-        capacity: dict[str, float] = defaultdict(float)
+        capacity: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         training = revenue.set_index(["territory", "channel"])["training_hours"].to_dict()
         for (territory, channel), value in hours.items():
             if per_call[channel] > 0:
-                capacity[territory] += (value + training.get((territory, channel), 0.0)) / per_call[
-                    channel
-                ]
-        for territory, calls in demanded.items():
-            short = (
-                float(at(coverage)[territory, "shortfall"])
-                if territory in coverage.index
-                else (calls)
-            )
+                extra = training.get((territory, channel), 0.0)
+                capacity[territory][channel] += (value + extra) / per_call[channel]
+        kinds = {str(c): str(k) for c, k in channels["kind"].items()}
+        for territory, groups in _call_groups(inputs).items():
+            calls = sum(groups.values())
+            reported = territory in coverage.index
+            short = float(at(coverage)[territory, "shortfall"]) if reported else calls
             if settings.coverage.mode == "hard":
                 short = 0.0
-            if _over(calls - short, capacity.get(territory, 0.0), 1e-6, 1e-3):
+            least = _least_shortfall(groups, capacity.get(territory, {}), kinds)
+            if _over(least, short, 1e-6, 1e-3):
                 problems.append(
-                    f"coverage of {territory}: {capacity.get(territory, 0):.1f} calls "
-                    f"for {calls:.1f} demanded"
+                    f"coverage of {territory}: {calls:.1f} calls demanded, at least {least:.1f} "
+                    f"unserved with the reps placed, {short:.1f} reported"
                 )
 
     # partners: coverage lanes, capacity, activation, per-lane bounds

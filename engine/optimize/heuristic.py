@@ -5,13 +5,13 @@
    it is at least half filled); hires down, then up where the fraction is ≥ ½, largest fractions
    first, while a channel's whole hires stay within the total the relaxation hired (so hire costs
    stay within its budget); partners on where the relaxation opens them by at least
-   ``partner_threshold``; then mend whole-head rows the rounding broke (a
-   territory's minimum reps: add hires; a channel's hire cap: drop the least-wanted hires).
+   ``partner_threshold``; then mend whole-head rows the rounding broke (minimum reps: add hires;
+   hire caps and budget lines: drop the most rounded-up hires).
 3. Fix those integers and re-solve the LP for the rest (if that fails: hires rounded down).
 4. Improve (first improvement, in a fixed order): move a rep to another territory the relaxation
    gave it a share of, take the other rounding of a fractional hire, flip a partner the
-   relaxation opened by a fraction; each trial is one warm LP re-solve (:class:`LpSession`),
-   kept when it raises the objective. It stops when the list is done or the time is up.
+   relaxation opened by a fraction; each trial is one warm LP re-solve (:class:`LpSession`), kept
+   when it raises the objective. It stops when the list is done or the time is up.
 
 :func:`engine.optimize.run.solve` skips the MIP when the result is already within the requested gap
 of the LP bound. The list is fixed by the relaxation, so the result is deterministic unless the
@@ -125,10 +125,14 @@ def _mend(
                     over -= terms[c]
 
 
-def _trials(model: AllocationModel, session: LpSession, x: np.ndarray) -> list[dict[int, float]]:
-    """Changes to try, each a set of column values (applied on top of the current plan)."""
+Change = dict[int, float]
+
+
+def _trials(model: AllocationModel, session: LpSession, x: np.ndarray) -> list[Change]:
+    """Changes to try, each a set of column values (applied on top of the current plan); swaps of
+    two reps were tried too and never paid on the demo."""
     column = session.column
-    out: list[tuple[float, dict[int, float]]] = []
+    out: list[tuple[float, Change]] = []
     mine: dict[str, list[int]] = defaultdict(list)
     for (rep, _), variable in model.family("assign").items():
         mine[rep].append(column[variable])
@@ -180,26 +184,32 @@ def round_and_improve(
     values = session.values()
     trials = improvements = 0
     better = (lambda a, b: a > b) if maximise else (lambda a, b: a < b)
-    for change in _trials(model, session, x):  # one pass: a second found nothing on the demo
-        if time.perf_counter() >= deadline:
-            break
+    incumbent: float = best
+
+    def attempt(change: Change) -> bool:
+        nonlocal incumbent, values, trials
         applied = {c: (1.0 - plan[c] if v < 0 else v) for c, v in change.items()}
         if all(plan[c] == v for c, v in applied.items()):
-            continue
+            return False
         previous = {c: plan[c] for c in applied}
         session.fix(applied)
         trials += 1
         value = session.run(deadline - time.perf_counter())
-        margin = 1e-9 * max(1.0, abs(best)) * (1 if maximise else -1)
-        if value is not None and better(value, best + margin):
-            best, values = value, session.values()
+        margin = 1e-9 * max(1.0, abs(incumbent)) * (1 if maximise else -1)
+        if value is not None and better(value, incumbent + margin):
+            incumbent, values = value, session.values()
             plan.update(applied)
-            improvements += 1
-        else:
-            session.fix(previous)
+            return True
+        session.fix(previous)
+        return False
+
+    for change in _trials(model, session, x):  # one pass: a second found nothing on the demo
+        if time.perf_counter() >= deadline:
+            break
+        improvements += attempt(change)
     return Start(
         values=dict(zip(session.matrix.variables, (float(v) for v in values), strict=True)),
-        objective=best,
+        objective=incumbent,
         bound=bound,
         maximise=maximise,
         trials=trials,

@@ -46,6 +46,7 @@ class ModelData:
     """Model-ready tables (all sorted by id for deterministic builds)."""
 
     territories: pd.DataFrame  # index id: potential, calls, hours_demand_field
+    call_groups: pd.DataFrame  # territory, kinds ("|"-joined eligible rep kinds), calls > 0
     channels: pd.DataFrame  # index id: kind, margin, cost_to_serve, ...
     cells: pd.DataFrame  # territory, channel, kind, potential, max_share, hours_scale, ...
     reps: pd.DataFrame  # index id: channel, home, today, capacity_hours, cost, active
@@ -96,6 +97,33 @@ def _calls(inputs: PlanningInputs, excluded_accounts: frozenset[str]) -> pd.Seri
         .groupby(level=0)
         .sum()
     )
+
+
+def call_groups(
+    inputs: PlanningInputs, excluded_accounts: frozenset[str], excluded_territories: frozenset[str]
+) -> pd.DataFrame:
+    """Demanded calls per territory and set of rep channel kinds the account's tier allows.
+
+    ``kinds`` joins the eligible rep kinds with "|" ("" when no rep channel may serve the tier);
+    a tier table without ``eligible_channels`` lets every rep channel serve every call.
+    """
+    accounts = inputs.network.dataset.accounts
+    tiers = inputs.tiers.set_index("account")
+    ids = accounts["id"].astype(str)
+    where = accounts["territory"].astype(str)
+    keep = (~ids.isin(excluded_accounts) & ~where.isin(excluded_territories)).to_numpy()
+    calls = tiers["calls_per_quarter"].reindex(ids[keep]).fillna(0.0).to_numpy(float)
+    if "eligible_channels" in tiers:
+        eligible = tiers["eligible_channels"].reindex(ids[keep]).to_numpy(dtype=object)
+    else:
+        eligible = np.full(int(keep.sum()), None, dtype=object)
+    kinds = sorted(_REP_KINDS)
+    groups = [
+        "|".join(k for k in kinds if not isinstance(e, tuple | list) or k in e) for e in eligible
+    ]
+    frame = pd.DataFrame({"territory": where[keep].to_numpy(), "kinds": groups, "calls": calls})
+    frame = frame[frame["calls"] > 0]
+    return frame.groupby(["territory", "kinds"], sort=True)["calls"].sum().reset_index()
 
 
 def _cells(
@@ -233,8 +261,9 @@ def prepare(inputs: PlanningInputs, settings: OptimizeSettings) -> ModelData:
         for c, a in zip(dataset.budgets["category"], dataset.budgets["amount"], strict=True)
     }
     uplifts = tuple(d for d in inputs.directives if isinstance(d, CostUplift))
+    groups = call_groups(inputs, excluded["account"], excluded["territory"])
     return ModelData(
-        territories=territories, channels=channels, cells=cells, reps=reps,
+        territories=territories, call_groups=groups, channels=channels, cells=cells, reps=reps,
         candidates=candidates, partners=partners, lanes=lanes,
         budgets=MappingProxyType(dict(sorted(budgets.items()))),
         excluded=MappingProxyType(excluded), uplifts=uplifts,

@@ -29,7 +29,8 @@ _SENSE = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpCon
 CUT_FAMILIES = ("coverage_heads", "coverage_mir")
 
 #: Families an elastic re-solve may relax (each row gets a penalised slack).
-ELASTIC_FAMILIES = ("budget", "coverage", "min_reps", "revenue_target", "hire_cap", "assign")
+ELASTIC_FAMILIES = ("budget", "coverage", "coverage_subset", "min_reps", "revenue_target",
+                    "hire_cap", "assign")  # fmt: skip
 
 
 @dataclass

@@ -19,6 +19,9 @@ incentive          (channel,)              incentive cost of a channel
 shortfall          (territory,)            demanded calls left unserved (soft coverage)
 overload           (territory,)            calls of fair-share capacity missing (workload goal)
 =================  ======================  ==============================================
+
+``segment`` is made by the constraint builder that uses it
+(:func:`~engine.optimize.constraints.revenue.define_response_cuts`).
 """
 
 from __future__ import annotations

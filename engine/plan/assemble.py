@@ -6,6 +6,7 @@ keys and numbers rounded (money to cents, others to 6 decimals) so the plan JSON
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -158,28 +159,47 @@ def _revenue(model: AllocationModel, hours: dict[Any, float]) -> Table:
     )
 
 
+def _least_unserved(calls: dict[str, float], capacity: dict[str, float], kinds: Any) -> float:
+    """Calls left unserved when each channel makes only calls its tiers allow: by max-flow /
+    min-cut, the largest (calls only the channels in C may make − their capacity) over sets C."""
+    present = sorted(c for c, v in capacity.items() if v > 0)
+    allowed = {g: frozenset(c for c in present if str(kinds[c]) in g.split("|")) for g in calls}
+    worst = 0.0
+    for size in range(len(present) + 1):
+        for chosen in itertools.combinations(present, size):
+            need = sum(v for g, v in calls.items() if allowed[g] <= set(chosen))
+            worst = max(worst, need - sum(capacity[c] for c in chosen))
+    return worst
+
+
 def _coverage(model: AllocationModel, hours: dict[Any, float]) -> Table:
     per_call = model.data.channels["hours_per_call"]
+    kinds = model.data.channels["kind"]
     boost = model.family("boost")
-    capacity: dict[str, float] = defaultdict(float)
+    capacity: dict[str, dict[str, float]] = defaultdict(dict)
     place: Any
     for (place, channel), value in hours.items():
         rate = float(per_call.get(channel, float("nan")))
         if rate > 0:
-            capacity[place] += (value + _v(boost.get((place, channel)))) / rate
+            capacity[place][channel] = (value + _v(boost.get((place, channel)))) / rate
+    groups: dict[str, dict[str, float]] = defaultdict(dict)
+    for place, kind_set, calls in model.data.call_groups.itertuples(index=False):
+        groups[str(place)][str(kind_set)] = float(calls)
     territories = model.data.territories
     rows: list[tuple[Cell, ...]] = []
     for territory, demanded in territories["calls"].items():
-        if demanded <= 0 and capacity.get(str(territory), 0.0) <= 0:
+        mine = capacity.get(str(territory), {})
+        total = sum(mine.values())
+        if demanded <= 0 and total <= 0:
             continue
-        served = min(float(demanded), capacity.get(str(territory), 0.0))
+        short = _least_unserved(groups.get(str(territory), {}), mine, kinds)
         rows.append(
             (
                 str(territory),
                 num(demanded),
-                num(capacity.get(str(territory), 0.0)),
-                num(float(demanded) - served),
-                num(served / float(demanded) if demanded > 0 else 1.0),
+                num(total),
+                num(short),
+                num(1.0 - short / float(demanded) if demanded > 0 else 1.0),
             )
         )
     return _table(("territory", "calls_demanded", "call_capacity", "shortfall", "covered"), rows)

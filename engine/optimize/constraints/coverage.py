@@ -1,9 +1,11 @@
 """Coverage: call capacity of the reps in a territory ≥ the calls its tiers demand.
 
-Call capacity = Σ_c (rep hours[t, c] + training boost[t, c]) / hours_per_call[c]. Aggregate: any
-rep channel may serve any demanded call (tier-level channel eligibility of calls is not split).
-A whole head counts for at most the territory's demand (coefficient tightening: valid for whole
-heads, and it stops the relaxation from spreading a fraction of a rep over many territories).
+Call capacity = Σ_c (rep hours[t, c] + training boost[t, c]) / hours_per_call[c]. The aggregate
+row lets any rep channel serve any call; where a territory's calls differ in which rep channels
+their tiers allow (tier C: inside sales only), :func:`define_eligibility` adds one row per subset
+of channels, which together are exact (Hall's condition). A whole head counts for at most the
+row's demand (coefficient tightening: valid for whole heads, and it stops the relaxation from
+spreading a fraction of a rep over many territories).
 
 Where a territory needs more than one head, each row also gets its mixed-integer rounding (MIR)
 cuts, one per distinct head size δ below the demand (see :func:`mir_cut`): a territory demanding
@@ -13,6 +15,7 @@ relaxation takes 2.73 heads and serves all — on the demo that alone was 0.9 % 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pulp
@@ -20,7 +23,13 @@ import pulp
 from engine.optimize.prepare import at
 from engine.optimize.registry import AllocationModel, Key
 
-__all__ = ["define_coverage", "define_workload", "fair_share_ratio", "mir_cut"]
+__all__ = [
+    "define_coverage",
+    "define_eligibility",
+    "define_workload",
+    "fair_share_ratio",
+    "mir_cut",
+]
 
 
 def mir_cut(
@@ -86,6 +95,66 @@ def define_coverage(
             whole = [(v, min(a * (1 + uplift) if b else a, calls)) for v, a, b in mine] + short
             model.add_row("coverage_heads", key, whole, ">=", calls)
             _coverage_mir(model, key, whole, calls, "heads")
+
+
+def define_eligibility(
+    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
+) -> None:
+    """Where a territory's calls differ in the rep channels their tiers allow: one row per set C
+    of the channels present, ``Σ_{c∈C} call capacity[t, c] + shortfall[t] ≥ calls[t] of tiers
+    that only channels in C may serve``.
+
+    By max-flow / min-cut (Hall's condition) the least shortfall with eligibility is the largest
+    ``calls(⊆ C) − capacity(C)`` over these sets, so the rows are exact without flow variables;
+    C = every present channel is the aggregate row of :func:`define_coverage`. Calls no present
+    channel may serve form the row with C empty. Head coefficients are tightened to the row's
+    calls, as in the aggregate row.
+    """
+    mode = model.settings.coverage.mode
+    groups = model.data.call_groups
+    if mode == "off" or groups.empty:
+        return
+    per_call = model.data.channels["hours_per_call"]
+    kind_of = model.data.channels["kind"]
+    boost = model.family("boost")
+    uplift = model.settings.training.max_uplift if model.settings.training else 0.0
+    shortfall = model.family("shortfall")
+    heads: dict[str, dict[str, list[tuple[pulp.LpVariable, float, bool]]]] = {}
+    for (territory, channel), terms in hours.items():
+        rate = float(per_call.get(channel, float("nan")))
+        if not rate > 0:
+            continue
+        row = heads.setdefault(territory, {}).setdefault(channel, [])
+        row += [(v, h / rate, False) for v, h in terms]
+        if (territory, channel) in boost:
+            row.append((boost[territory, channel], 1.0 / rate, True))
+    for name, mine in groups.groupby("territory", sort=True):
+        place = str(name)
+        present = sorted(heads.get(place, {}))
+        needs = [
+            (frozenset(c for c in present if str(kind_of[c]) in str(kinds).split("|")), float(v))
+            for kinds, v in zip(mine["kinds"], mine["calls"], strict=True)
+        ]
+        short = [(shortfall[place,], 1.0)] if (place,) in shortfall else []
+        for size in range(len(present)):  # proper subsets; the whole set is the aggregate row
+            for chosen in itertools.combinations(present, size):
+                calls = sum(v for allowed, v in needs if allowed <= set(chosen))
+                if calls <= 0:
+                    continue
+                terms = [(v, a if boosted else min(a, calls))
+                         for c in chosen for v, a, boosted in heads[place][c]]  # fmt: skip
+                key = (place, "|".join(chosen))
+                model.add_row("coverage_subset", key, terms + short, ">=", calls)
+                if model.elastic:
+                    continue
+                _coverage_mir(model, key, terms + short, calls, "subset")
+                if any(boosted for c in chosen for _, _, boosted in heads[place][c]):
+                    grow = {c: 1 + uplift if any(b for _, _, b in heads[place][c]) else 1.0
+                            for c in chosen}  # fmt: skip
+                    whole = [(v, min(a * grow[c], calls)) for c in chosen
+                             for v, a, boosted in heads[place][c] if not boosted]  # fmt: skip
+                    model.add_row("coverage_heads", key, whole + short, ">=", calls)
+                    _coverage_mir(model, key, whole + short, calls, "subset-heads")
 
 
 def _coverage_mir(
