@@ -16,7 +16,8 @@ within a 1 % gap in 180 s on 2 cores):
 
 Centres for the block cases are spread deterministically (``engine.align.centres.seed_centres``).
 Medians are over ``--repeat`` runs. The default method is ``hybrid`` (exact contiguity; its gap is
-to a bound valid for exact contiguity); ``sp`` reports its gap against the same bound.
+to a bound valid for exact contiguity; every incumbent is polished by the solver-free local search
+of ``engine.align.local``); ``sp`` reports its gap against the same bound.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Stages, one module each: :mod:`~engine.align.inputs` (validation), :mod:`~engine
 (graph and centre distances), :mod:`~engine.align.model` (the MILP), :mod:`~engine.align.contiguity`
 (cuts and flow), :mod:`~engine.align.sp` (shortest-path contiguity, a restriction),
 :mod:`~engine.align.hybrid` (SP incumbent + exact bound, the default),
-:mod:`~engine.align.heuristic` (start), :mod:`~engine.align.search` (solve loop),
+:mod:`~engine.align.heuristic` (start), :mod:`~engine.align.local` (local search),
+:mod:`~engine.align.search` (solve loop),
 :mod:`~engine.align.centres` (count mode), :mod:`~engine.align.checker` (independent check),
 :mod:`~engine.align.explain` (infeasibility), :mod:`~engine.align.api` (``align``),
 :mod:`~engine.align.io` (CSV files).

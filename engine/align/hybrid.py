@@ -7,16 +7,19 @@
    LP, fix the units it assigns whole, solve the MILP on the rest and their neighbours), then a
    large-neighbourhood search (re-solve one territory with its nearest adjacent territories, the
    rest fixed, while it improves), then — for small models — the whole SP MILP warm-started.
-   Every incumbent is re-checked (balance, locks, limits, contiguity) before it is kept; the
-   region-growing heuristic's answer is offered too.
+   Every answer is polished by the solver-free local search (:mod:`engine.align.local`: moves
+   and swaps across borders; an SP-preserving pass seeds the SP search, and for ``hybrid`` a pass
+   keeping only exact contiguity follows). Every incumbent is re-checked (balance, locks, limits,
+   contiguity) before it is kept; the region-growing heuristic's answer is offered too.
 2. **Reduced-cost fixing.** With an incumbent of value UB, every pair (u, t) with
    ``z_LP + rc[u, t] > UB`` is dropped: no alignment better than UB can use it.
 3. **Proof** (``hybrid`` only, while the gap exceeds ``mip_gap``). The MILP without contiguity on
    the remaining pairs, warm-started with the incumbent; if its answer is not contiguous, separator
    cuts (:func:`~engine.align.contiguity.add_separator_cuts`, valid for every contiguous alignment)
    are added and it is solved again. Its dual bound is a lower bound for exact contiguity; a
-   contiguous answer of it replaces the incumbent when better. If the SP model has no answer at
-   all, this step also runs for ``sp`` (to find one, or prove there is none).
+   contiguous answer of it replaces the incumbent when better (and if that round stopped early,
+   the time left goes to one last round). If the SP model has no answer at all, this step also
+   runs for ``sp`` (to find one, or prove there is none).
 
 The report's bound is the best of these valid lower bounds, so the gap is the gap to the exactly
 contiguous optimum; the status is ``optimal`` only when that gap is within ``mip_gap``. With ``sp``
@@ -37,6 +40,7 @@ import pulp
 from engine.align.contiguity import add_separator_cuts
 from engine.align.heuristic import heuristic_start
 from engine.align.inputs import AlignmentInputs
+from engine.align.local import local_search
 from engine.align.model import (
     AlignmentModel,
     ModelSpec,
@@ -316,14 +320,39 @@ def solve_hybrid(
             notes.append(f"incumbent from {source}: {value:.10g}")
 
     cost = assignment_cost(spec, inputs.num_units, distance)
+
+    def polish(assignment: np.ndarray, source: str) -> np.ndarray | None:
+        """Offer ``assignment`` and its local-search improvements (compactness only): first
+        keeping SP-contiguity (that one is returned, to seed the SP search; None if the input is
+        not SP-contiguous), then (``hybrid`` only) keeping exact contiguity."""
+        offer(assignment, source)
+        if spec.objective != "compactness" or not _acceptable(
+            inputs, graph, assignment, centre, spec, distance
+        ):
+            return None
+        seed = None
+        step = max(0.5, min(10.0, 0.05 * limit))
+        args = (centre, cost, inputs.activity, inputs.lower, inputs.upper, inputs.locks)
+        if sp_contiguous(graph, assignment, centre, distance):
+            seed = local_search(
+                graph, assignment, *args, time.perf_counter() + step, distance=distance
+            )
+            offer(seed, f"SP local search after {source}")
+        if prove:  # ``sp`` answers stay SP-contiguous
+            better = local_search(
+                graph, assignment if seed is None else seed, *args, time.perf_counter() + step
+            )
+            offer(better, f"local search after {source}")
+        return seed
+
     start: np.ndarray | None = None
     if use_heuristic:
         grown = heuristic_start(
             inputs, graph, centre, distance, cost, time_limit=min(10.0, 0.05 * limit)
         )
-        offer(grown, "the region-growing heuristic")
+        seed = polish(grown, "the region-growing heuristic")
         if incumbent is not None and sp_contiguous(graph, grown, centre, distance):
-            start = grown
+            start = grown if seed is None else seed
 
     # 0. the LP bound on all pairs (no contiguity): valid for exact contiguity
     lower = -math.inf
@@ -373,7 +402,14 @@ def solve_hybrid(
         )
         sp_status = f"relax-round-fix: {how}, {time.perf_counter() - began:.1f} s"
         if found is not None and _contiguous(graph, found, centre):
-            offer(found, "SP relax-round-fix")
+            seed = polish(found, "SP relax-round-fix")
+            seed = found if seed is None else seed
+            if (
+                sp_contiguous(graph, seed, centre, distance)
+                and _acceptable(inputs, graph, seed, centre, spec, distance)
+                and (start is None or value_of(seed) < value_of(start))
+            ):
+                start = seed  # the neighbourhoods below need an SP-contiguous start
         if incumbent is not None and sp_contiguous(graph, incumbent, centre, distance):
             start = incumbent
         if start is None:
@@ -401,18 +437,19 @@ def solve_hybrid(
             f"{time.perf_counter() - began:.1f} s"
         )
         if _contiguous(graph, improved, centre):
-            offer(improved, "SP neighbourhood search")
+            polish(improved, "SP neighbourhood search")
         if upper > target and time.perf_counter() < stage_end - 1.0 and incumbent is not None:
             began = time.perf_counter()
             sp_model = build_model(inputs, graph, centre, distance, candidates, sp_spec)
             build_seconds += time.perf_counter() - began
-            usable = all((u, t) in sp_model.assign for u, t in enumerate(incumbent))
+            seed = incumbent if sp_contiguous(graph, incumbent, centre, distance) else improved
+            usable = all((u, t) in sp_model.assign for u, t in enumerate(seed))
             report = solve(
                 sp_model.problem,
                 settings.model_copy(
                     update={"time_limit": max(1.0, stage_end - time.perf_counter())}
                 ),
-                start=sp_model.start_values(incumbent) if usable else None,
+                start=sp_model.start_values(seed) if usable else None,
             )
             solve_seconds += report.solve_seconds
             load_seconds += report.load_seconds
@@ -420,7 +457,7 @@ def solve_hybrid(
             if report.has_solution:
                 found = sp_model.assignment(inputs.num_units)
                 if _contiguous(graph, found, centre):
-                    offer(found, "the SP-contiguity MILP")
+                    polish(found, "the SP-contiguity MILP")
                 sp_status += f"; SP MILP {report.status.value}"
                 if report.gap is not None:
                     sp_status += f", gap {100 * report.gap:.3g} % within the SP restriction"
@@ -464,10 +501,12 @@ def solve_hybrid(
             )
 
         # 3. the proof: MILP without contiguity + separator cuts, warm-started
+        whole = False
         while not proven_infeasible and remaining() > 1.0 and unfinished():
             rounds += 1
             # capped rounds: cuts accumulate (and contiguous answers appear) before time is out
-            share = remaining() if remaining() < 3 * _MIN_ROUND else _ROUND_SHARE * remaining()
+            capped = not whole and remaining() >= 3 * _MIN_ROUND
+            share = _ROUND_SHARE * remaining() if capped else remaining()
             report = solve(
                 model.problem,
                 settings.model_copy(update={"time_limit": max(1.0, share)}),
@@ -487,7 +526,10 @@ def solve_hybrid(
             assignment = model.assignment(inputs.num_units)
             if _contiguous(graph, assignment, centre):
                 offer(assignment, f"the exact model (round {rounds})")
-                break
+                if whole or report.status is SolveStatus.OPTIMAL:
+                    break
+                whole = True  # stopped early with nothing to cut: the time left goes to one round
+                continue
             if add_separator_cuts(model, graph, assignment) == 0:
                 break
         if rounds:
