@@ -279,3 +279,39 @@ def test_coverage_respects_channel_eligibility(channel: str, unserved: float) ->
     assert plan.status == "optimal"
     assert plan.kpis["calls_unserved"] == pytest.approx(unserved, abs=1e-6)
     assert check_plan(plan, _eligibility_case(channel), s) == []
+
+
+def _retroactive(right_continuous: bool = True) -> CostCurve:
+    """5 % of all revenue below 30 000, 10 % of all revenue from 30 000 on (a retroactive jump)."""
+    return CostCurve(
+        points=((0.0, 0.0), (3e4, 1500.0), (3e4, 3000.0), (6e4, 6000.0)),
+        convex=False, label="retro", treatment="exact", right_continuous=right_continuous,
+    )  # fmt: skip
+
+
+def test_exact_incentive_treatment_stops_short_of_a_threshold() -> None:
+    """WEB: revenue ≤ 100 k·(1 − e^{−m/10 000}) under the tangent envelope, margin 0.4, budget
+    5 000. Spending it all: y = 0.5 (a tangent point), revenue 39 346.93 at 10 %: contribution
+    0.4·39 346.93 − 5 000 − 3 934.69 = 6 804.08. Staying below 30 000 (the 0.25 tangent,
+    2 650 + 77 880·y, carries revenue there): y = (R − 2 650)/77 880 and contribution
+    0.35·R − 10 000·y rises with R, so R = 30 000 − 0.01 (the threshold belongs to the 10 %
+    tier): 0.35·R − 10 000·(R − 2 650)/77 880 ≈ 6 988.2 — the better plan, at the exact cost."""
+    net, s = _web_network(), settings()
+    plan = solve(inputs(net, curves={"WEB": _retroactive()}), s)
+    assert plan.status == "optimal"
+    r = 3e4 - 0.01
+    tangent = 1e5 * (1 - math.exp(-0.25) * 1.25), 1e5 * math.exp(-0.25)
+    expected = 0.35 * r - 1e4 * (r - tangent[0]) / tangent[1]
+    assert plan.kpis["contribution"] == pytest.approx(expected, abs=0.05)
+    row = plan.table("incentives").iloc[0]
+    assert row["modelled_cost"] == pytest.approx(row["exact_cost"], abs=0.01)
+    assert check_plan(plan, inputs(net, curves={"WEB": _retroactive()}), s) == []
+
+
+def test_exact_pieces_follow_the_boundary_convention() -> None:
+    """At the threshold itself the cost is the upper tier's when the curve is right-continuous,
+    the lower tier's otherwise; the pieces leave the threshold to that side only."""
+    upper, lower = _retroactive(True), _retroactive(False)
+    assert upper.cost(3e4) == 3000.0 and lower.cost(3e4) == 1500.0
+    assert [p[:2] for p in upper.pieces(1e5)] == [(0.0, 3e4 - 0.01), (3e4, 6e4), (6e4, 1e5)]
+    assert [p[:2] for p in lower.pieces(1e5)] == [(0.0, 3e4), (3e4 + 0.01, 6e4), (6e4, 1e5)]

@@ -15,7 +15,8 @@
 
 :func:`engine.optimize.run.solve` skips the MIP when the result is already within the requested gap
 of the LP bound. The list is fixed by the relaxation, so the result is deterministic unless the
-time runs out (large models).
+time runs out (large models). A model with integers it does not round (exact incentive pieces)
+gets no start.
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ def round_and_improve(
     try:
         session = LpSession(model.problem, settings)
     except RuntimeError:
+        return None
+    rounded = sum(len(model.family(f)) for f in ("assign", "hire", "activate"))
+    if int(session.matrix.integrality.sum()) != rounded:  # e.g. exact incentive pieces
         return None
     maximise = session.matrix.maximize
     bound = session.run(seconds)

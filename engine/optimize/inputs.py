@@ -39,6 +39,12 @@ TIER_COLUMNS = ("account", "tier", "calls_per_quarter", "eligible_channels")
 _ALL_KINDS = tuple(kind.value for kind in ChannelKind)
 
 
+IncentiveTreatment = Literal["conservative", "envelope", "exact"]
+
+#: Revenue by which an exact piece stops short of a jump its end does not belong to.
+JUMP_MARGIN = 0.01
+
+
 @dataclass(frozen=True)
 class CostCurve:
     """Incentive cost of a channel as a piecewise-linear function of the channel's revenue.
@@ -46,12 +52,13 @@ class CostCurve:
     ``points`` are ``(revenue, cost)`` breakpoints with increasing revenue; beyond the last point
     the last slope continues. The model's epigraph cuts follow :meth:`modelled`, which is the curve
     itself when it is convex. A non-convex curve (thresholds, retroactive tiers, payout caps) needs
-    binaries to be exact; instead ``treatment`` picks a convex stand-in:
+    binaries to be exact; ``treatment`` picks how it is modelled:
 
     * ``conservative`` (default): the line from the cost at zero revenue with the steepest average
       rate of the curve — never below the true cost, so budgets hold at the exact cost too;
     * ``envelope``: the greatest convex minorant — never above the true cost (optimistic; a capped
-      plan can come out near zero).
+      plan can come out near zero);
+    * ``exact``: the curve itself, one binary per piece (:meth:`pieces`).
 
     The plan reports the exact cost at the planned revenue next to the modelled one.
     """
@@ -60,11 +67,17 @@ class CostCurve:
     convex: bool
     label: str = ""
     envelope: tuple[tuple[float, float], ...] = ()
-    treatment: Literal["conservative", "envelope"] = "conservative"
+    treatment: IncentiveTreatment = "conservative"
+    right_continuous: bool = True  # at a jump, the cost is the value just above (else below)
+
+    @property
+    def exact(self) -> bool:
+        """True when the model follows the curve itself (convex, or treated exactly)."""
+        return self.convex or self.treatment == "exact"
 
     def modelled(self) -> tuple[tuple[float, float], ...]:
-        """The convex curve the model's epigraph cuts follow."""
-        if self.convex:
+        """The curve the model follows (epigraph cuts when convex, pieces when exact)."""
+        if self.exact:
             return self.points
         if self.treatment == "envelope" and self.envelope:
             return self.envelope
@@ -91,6 +104,30 @@ class CostCurve:
             out.append((pts[0][0], pts[0][1], 0.0))
         return out
 
+    def pieces(self, top: float) -> list[tuple[float, float, float, float]]:
+        """``(low, high, intercept, slope)`` of every piece of the curve on ``[0, top]``: cost =
+        intercept + slope·revenue for revenue in [low, high]. At a jump the piece on the side
+        whose value :meth:`cost` does not take stops :data:`JUMP_MARGIN` short of it, so that a
+        plan at a threshold is charged as the plan's own boundary convention says."""
+        pts = list(self.points)
+        x_first, y_first = pts[0]
+        out: list[tuple[float, float, float, float]] = []
+        if x_first > 0:
+            out.append((0.0, x_first, y_first, 0.0))
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
+            if x1 <= x0:
+                continue
+            slope = (y1 - y0) / (x1 - x0)
+            low = x0 if abs(self.cost(x0) - y0) <= 1e-9 * max(1.0, abs(y0)) else x0 + JUMP_MARGIN
+            high = x1 if abs(self.cost(x1) - y1) <= 1e-9 * max(1.0, abs(y1)) else x1 - JUMP_MARGIN
+            out.append((low, high, y0 - slope * x0, slope))
+        x_last, _ = pts[-1]
+        y_last = self.cost(x_last)
+        slope = self._last_slope(self.points)
+        if top > x_last:
+            out.append((x_last, top, y_last - slope * x_last, slope))
+        return [(lo, hi, a, b) for lo, hi, a, b in out if hi >= lo and lo <= top]
+
     def cost(self, revenue: float, *, exact: bool = True) -> float:
         """Cost at ``revenue`` (exact curve, or the modelled convex one)."""
         pts = self.points if exact else self.modelled()
@@ -99,6 +136,9 @@ class CostCurve:
         value = max(float(revenue), float(xs[0]))
         if len(xs) == 1:
             return float(ys[0])
+        at = np.flatnonzero(xs == value)
+        if len(at) > 1:  # exactly at a jump
+            return float(ys[at[-1]] if self.right_continuous else ys[at[0]])
         if value >= xs[-1]:
             slope = self._last_slope(pts)
             return float(ys[-1] + slope * (value - xs[-1]))
@@ -113,7 +153,7 @@ class CostCurve:
 
 
 def curve_from_incentive(
-    curve: IncentiveCurve, treatment: Literal["conservative", "envelope"] = "conservative"
+    curve: IncentiveCurve, treatment: IncentiveTreatment = "conservative"
 ) -> CostCurve:
     """Adopt the rules engine's :class:`IncentiveCurve` (see :class:`CostCurve` on non-convex)."""
     envelope = () if curve.convex else curve.convex_envelope().points
@@ -123,6 +163,7 @@ def curve_from_incentive(
         label=curve.plan_id,
         envelope=tuple((float(x), float(y)) for x, y in envelope),
         treatment=treatment,
+        right_continuous=bool(curve.right_continuous),
     )
 
 

@@ -41,7 +41,7 @@ class RuleFileRefs(Protocol):
     @property
     def incentive_plans(self) -> dict[str, str]: ...
     @property
-    def incentive_treatment(self) -> Literal["conservative", "envelope"]: ...
+    def incentive_treatment(self) -> Literal["conservative", "envelope", "exact"]: ...
 
 
 def rule_inputs(
@@ -49,7 +49,7 @@ def rule_inputs(
 ) -> PlanningInputs:
     """Run the rule files (paths relative to ``folder``) on ``dataset``: the model's inputs.
 
-    ``rules.incentive_treatment`` picks the convex stand-in for non-convex incentive plans (see
+    ``rules.incentive_treatment`` picks how non-convex incentive plans are modelled (see
     :class:`~engine.optimize.inputs.CostCurve`).
     """
     treatment = rules.incentive_treatment

@@ -174,7 +174,12 @@ def _summary(report: SolverReport, heuristic: float | None) -> SolverSummary:
 def _notes(model: AllocationModel) -> list[str]:
     notes = []
     for channel, curve in sorted(model.data.curves.items()):
-        if not curve.convex:
+        if not curve.convex and curve.treatment == "exact":
+            notes.append(
+                f"incentive plan {curve.label or channel} ({channel}) is not convex: the model "
+                "follows it exactly, one binary per piece of its cost curve"
+            )
+        elif not curve.convex:
             how = (
                 "its greatest convex minorant (optimistic)"
                 if curve.treatment == "envelope"

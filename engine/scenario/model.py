@@ -42,10 +42,11 @@ class RuleFiles(_Strict):
         description="Channel id → incentive plan id whose cost curve the optimizer uses.",
         examples=[{"FIELD": "field_ae", "INSIDE": "inside_sales"}],
     )
-    incentive_treatment: Literal["conservative", "envelope"] = Field(
+    incentive_treatment: Literal["conservative", "envelope", "exact"] = Field(
         "conservative",
-        description="Convex stand-in for a non-convex plan: a line above its cost (conservative: "
-        "budgets hold at the exact cost) or its greatest convex minorant (envelope: optimistic).",
+        description="How a non-convex plan is modelled: a line above its cost (conservative: "
+        "budgets hold at the exact cost), its greatest convex minorant (envelope: optimistic), "
+        "or the curve itself with one binary per piece (exact).",
     )
 
 
