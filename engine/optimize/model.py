@@ -42,7 +42,6 @@ def build_from_data(
     partners.define_partner_capacity(model)
     partners.define_partner_revenue(model)
     coverage.define_coverage(model, hours)
-    coverage.define_eligibility(model, hours)
     coverage.define_workload(model, hours)
     budget.define_channel_revenue(model)
     budget.define_incentive_cuts(model)

@@ -2,8 +2,8 @@
 
 Call capacity = Σ_c (rep hours[t, c] + training boost[t, c]) / hours_per_call[c]. The aggregate
 row lets any rep channel serve any call; where a territory's calls differ in which rep channels
-their tiers allow (tier C: inside sales only), :func:`define_eligibility` adds one row per subset
-of channels, which together are exact (Hall's condition). A whole head counts for at most the
+their tiers allow (tier C: inside sales only), one row per subset of channels is added, which
+together are exact (Hall's condition). A whole head counts for at most the
 row's demand (coefficient tightening: valid for whole heads, and it stops the relaxation from
 spreading a fraction of a rep over many territories).
 
@@ -23,13 +23,7 @@ import pulp
 from engine.optimize.prepare import at
 from engine.optimize.registry import AllocationModel, Key
 
-__all__ = [
-    "define_coverage",
-    "define_eligibility",
-    "define_workload",
-    "fair_share_ratio",
-    "mir_cut",
-]
+__all__ = ["call_capacity", "define_coverage", "define_workload", "fair_share_ratio", "mir_cut"]
 
 
 def mir_cut(
@@ -53,108 +47,96 @@ def mir_cut(
     return coefficients, [e / (delta * (1 - f)) for e in continuous], float(top)
 
 
-def define_coverage(
-    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
-) -> None:
-    """One row per territory with demanded calls (soft: plus a penalised shortfall), and cuts.
+Capacity = dict[str, dict[str, list[tuple[pulp.LpVariable, float, bool]]]]
 
-    Training boost adds at most ``max_uplift`` of a cell's head hours, so
-    ``Σ_j min(a_j·(1 + u), D)·head_j + shortfall ≥ D`` (a_j = the head's calls) holds too; it
-    keeps a fraction of a head from covering a territory with tightened head calls plus an
-    untightened boost. MIR cuts are taken from both rows.
-    """
-    mode = model.settings.coverage.mode
-    if mode == "off":
-        return
+
+def call_capacity(
+    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
+) -> Capacity:
+    """Per territory and rep channel: ``(variable, calls per unit, is the training boost)`` —
+    whole heads at their hours / hours per call, and the boost at 1 / hours per call."""
     per_call = model.data.channels["hours_per_call"]
     boost = model.family("boost")
-    uplift = model.settings.training.max_uplift if model.settings.training else 0.0
-    shortfall = model.family("shortfall")
-    territories = model.data.territories
-    heads: dict[str, list[tuple[pulp.LpVariable, float, bool]]] = {}
-    boosts: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
+    out: Capacity = {}
     for (territory, channel), terms in hours.items():
         rate = float(per_call.get(channel, float("nan")))
         if not rate > 0:
             continue
-        boosted = (territory, channel) in boost
-        heads.setdefault(territory, []).extend((v, h / rate, boosted) for v, h in terms)
-        if boosted:
-            boosts.setdefault(territory, []).append((boost[territory, channel], 1.0 / rate))
-    for territory in territories.index[territories["calls"] > 0]:
-        key = (str(territory),)
-        calls = float(at(territories)[territory, "calls"])
-        mine = heads.get(str(territory), [])
-        short = [(shortfall[key], 1.0)] if key in shortfall else []
-        terms = [(v, min(a, calls)) for v, a, _ in mine] + boosts.get(str(territory), []) + short
-        model.add_row("coverage", key, terms, ">=", calls)
-        if model.elastic:  # an elastic row has a slack the cuts do not know of
-            continue
-        _coverage_mir(model, key, terms, calls, "")
-        if boosts.get(str(territory)):
-            whole = [(v, min(a * (1 + uplift) if b else a, calls)) for v, a, b in mine] + short
-            model.add_row("coverage_heads", key, whole, ">=", calls)
-            _coverage_mir(model, key, whole, calls, "heads")
-
-
-def define_eligibility(
-    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
-) -> None:
-    """Where a territory's calls differ in the rep channels their tiers allow: one row per set C
-    of the channels present, ``Σ_{c∈C} call capacity[t, c] + shortfall[t] ≥ calls[t] of tiers
-    that only channels in C may serve``.
-
-    By max-flow / min-cut (Hall's condition) the least shortfall with eligibility is the largest
-    ``calls(⊆ C) − capacity(C)`` over these sets, so the rows are exact without flow variables;
-    C = every present channel is the aggregate row of :func:`define_coverage`. Calls no present
-    channel may serve form the row with C empty. Head coefficients are tightened to the row's
-    calls, as in the aggregate row.
-    """
-    mode = model.settings.coverage.mode
-    groups = model.data.call_groups
-    if mode == "off" or groups.empty:
-        return
-    per_call = model.data.channels["hours_per_call"]
-    kind_of = model.data.channels["kind"]
-    boost = model.family("boost")
-    uplift = model.settings.training.max_uplift if model.settings.training else 0.0
-    shortfall = model.family("shortfall")
-    heads: dict[str, dict[str, list[tuple[pulp.LpVariable, float, bool]]]] = {}
-    for (territory, channel), terms in hours.items():
-        rate = float(per_call.get(channel, float("nan")))
-        if not rate > 0:
-            continue
-        row = heads.setdefault(territory, {}).setdefault(channel, [])
+        row = out.setdefault(territory, {}).setdefault(channel, [])
         row += [(v, h / rate, False) for v, h in terms]
         if (territory, channel) in boost:
             row.append((boost[territory, channel], 1.0 / rate, True))
-    for name, mine in groups.groupby("territory", sort=True):
-        place = str(name)
-        present = sorted(heads.get(place, {}))
+    return out
+
+
+def define_coverage(
+    model: AllocationModel, hours: dict[Key, list[tuple[pulp.LpVariable, float]]]
+) -> None:
+    """Per territory with demanded calls (soft: plus a penalised shortfall), one row per set C of
+    the rep channels present: ``Σ_{c∈C} call capacity[t, c] + shortfall[t] ≥ calls[t] of tiers
+    that only channels in C may serve``; and cuts.
+
+    C = every present channel is the aggregate row (family ``coverage``); the proper subsets
+    (``coverage_subset``) exist only where the territory's calls differ in the rep channels their
+    tiers allow. By max-flow / min-cut (Hall's condition) the least shortfall with eligibility is
+    the largest ``calls(⊆ C) − capacity(C)``, so the rows are exact without flow variables. Head
+    coefficients are tightened to the row's calls. Training boost adds at most ``max_uplift`` of a
+    cell's head hours, so ``Σ_j min(a_j·(1 + u), D)·head_j + shortfall ≥ D`` holds too
+    (``coverage_heads``); it keeps a fraction of a head from covering a territory with tightened
+    head calls plus an untightened boost. MIR cuts are taken from both.
+    """
+    if model.settings.coverage.mode == "off":
+        return
+    capacity = call_capacity(model, hours)
+    kind_of = model.data.channels["kind"]
+    shortfall = model.family("shortfall")
+    territories = model.data.territories
+    groups = {str(t): g for t, g in model.data.call_groups.groupby("territory", sort=True)}
+    for territory in territories.index[territories["calls"] > 0]:
+        place = str(territory)
+        mine = capacity.get(place, {})
+        present = sorted(mine)
+        short = [(shortfall[place,], 1.0)] if (place,) in shortfall else []
+        total = float(at(territories)[territory, "calls"])
+        _rows(model, (place,), "coverage", [mine[c] for c in present], total, short)
+        if place not in groups:
+            continue
         needs = [
             (frozenset(c for c in present if str(kind_of[c]) in str(kinds).split("|")), float(v))
-            for kinds, v in zip(mine["kinds"], mine["calls"], strict=True)
+            for kinds, v in zip(groups[place]["kinds"], groups[place]["calls"], strict=True)
         ]
-        short = [(shortfall[place,], 1.0)] if (place,) in shortfall else []
-        for size in range(len(present)):  # proper subsets; the whole set is the aggregate row
+        for size in range(len(present)):  # proper subsets
             for chosen in itertools.combinations(present, size):
                 calls = sum(v for allowed, v in needs if allowed <= set(chosen))
-                if calls <= 0:
-                    continue
-                terms = [(v, a if boosted else min(a, calls))
-                         for c in chosen for v, a, boosted in heads[place][c]]  # fmt: skip
-                key = (place, "|".join(chosen))
-                model.add_row("coverage_subset", key, terms + short, ">=", calls)
-                if model.elastic:
-                    continue
-                _coverage_mir(model, key, terms + short, calls, "subset")
-                if any(boosted for c in chosen for _, _, boosted in heads[place][c]):
-                    grow = {c: 1 + uplift if any(b for _, _, b in heads[place][c]) else 1.0
-                            for c in chosen}  # fmt: skip
-                    whole = [(v, min(a * grow[c], calls)) for c in chosen
-                             for v, a, boosted in heads[place][c] if not boosted]  # fmt: skip
-                    model.add_row("coverage_heads", key, whole + short, ">=", calls)
-                    _coverage_mir(model, key, whole + short, calls, "subset-heads")
+                if calls > 0:
+                    key = (place, "|".join(chosen))
+                    _rows(model, key, "coverage_subset", [mine[c] for c in chosen], calls, short)
+
+
+def _rows(
+    model: AllocationModel,
+    key: Key,
+    family: str,
+    channels: list[list[tuple[pulp.LpVariable, float, bool]]],
+    calls: float,
+    short: list[tuple[pulp.LpVariable, float]],
+) -> None:
+    """One coverage row over ``channels`` (their capacity terms) and its cuts."""
+    terms = [(v, a if boost else min(a, calls)) for row in channels for v, a, boost in row] + short
+    model.add_row(family, key, terms, ">=", calls)
+    if model.elastic:  # an elastic row has a slack the cuts do not know of
+        return
+    source = "" if family == "coverage" else "subset"
+    _coverage_mir(model, key, terms, calls, source)
+    if not any(boost for row in channels for _, _, boost in row):
+        return
+    uplift = model.settings.training.max_uplift if model.settings.training else 0.0
+    whole = list(short)
+    for row in channels:
+        grow = 1 + uplift if any(boost for _, _, boost in row) else 1.0
+        whole += [(v, min(a * grow, calls)) for v, a, boost in row if not boost]
+    model.add_row("coverage_heads", key, whole, ">=", calls)
+    _coverage_mir(model, key, whole, calls, f"{source}heads" if source else "heads")
 
 
 def _coverage_mir(
@@ -201,24 +183,15 @@ def define_workload(
     overload = model.family("overload")
     if not overload:
         return
-    per_call = model.data.channels["hours_per_call"]
     calls = model.data.territories["calls"]
     ratio = fair_share_ratio(model)
-    boost = model.family("boost")
-    terms: dict[str, list[tuple[pulp.LpVariable, float]]] = {}
-    for (territory, channel), heads in hours.items():
-        rate = float(per_call.get(channel, float("nan")))
-        if not rate > 0:
-            continue
-        row = terms.setdefault(territory, [])
-        row += [(v, h / rate) for v, h in heads]
-        if (territory, channel) in boost:
-            row.append((boost[territory, channel], 1.0 / rate))
+    capacity = call_capacity(model, hours)
     for (territory,), variable in overload.items():
+        terms = [(v, a) for row in capacity.get(territory, {}).values() for v, a, _ in row]
         model.add_row(
             "workload",
             (territory,),
-            [(variable, 1.0), *terms.get(territory, [])],
+            [(variable, 1.0), *terms],
             ">=",
             ratio * float(calls[territory]),
         )
