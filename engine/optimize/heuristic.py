@@ -143,9 +143,9 @@ def _trials(model: AllocationModel, session: LpSession, x: np.ndarray) -> list[C
                 out.append((-float(x[c]), {**{o: 0.0 for o in mine[rep]}, c: 1.0}))
     for variable in model.family("hire").values():
         c = column[variable]
-        if abs(x[c] - round(x[c])) > _FRACTIONAL:
-            other = math.floor(x[c]) if x[c] - math.floor(x[c]) >= 0.5 else math.ceil(x[c])
-            out.append((-abs(x[c] - other), {c: float(other)}))
+        if abs(x[c] - round(x[c])) > _FRACTIONAL:  # both roundings: the current one is skipped
+            for whole in (math.floor(x[c]), math.ceil(x[c])):
+                out.append((-abs(x[c] - whole), {c: float(whole)}))
     for variable in model.family("activate").values():
         c = column[variable]
         if _FRACTIONAL < x[c] < 1 - _FRACTIONAL:
