@@ -15,8 +15,8 @@
 
 :func:`engine.optimize.run.solve` skips the MIP when the result is already within the requested gap
 of the LP bound. The list is fixed by the relaxation, so the result is deterministic unless the
-time runs out (large models). A model with integers it does not round (exact incentive pieces)
-gets no start.
+time runs out (large models). Exact incentive pieces are chosen after the rounding (per channel, the
+piece that holds its revenue then) and switched first among the trials.
 """
 
 from __future__ import annotations
@@ -127,6 +127,33 @@ def _mend(
 
 
 Change = dict[int, float]
+_ROUNDED = ("assign", "hire", "activate")
+
+
+def _piece_choice(model: AllocationModel, session: LpSession, y: np.ndarray) -> Change:
+    """Per channel with exact incentive pieces: the piece whose revenue range holds the channel's
+    revenue in ``y`` (the nearest one when it falls in the gap at a jump)."""
+    column = session.column
+    choose = model.family("incentive_piece")
+    low, high = model.rows("incentive_low"), model.rows("incentive_high")
+    totals = model.family("channel_revenue")
+    choice: Change = {}
+    for channel, cols in _pieces(model, session).items():
+        revenue = float(y[column[totals[channel,]]])
+        keys = [key for key in choose if key[0] == channel]
+        ranges = [(-low[key][choose[key]], -high[key][choose[key]]) for key in keys]
+        miss = [max(lo - revenue, revenue - hi, 0.0) for lo, hi in ranges]
+        pick = cols[int(np.argmin(miss))]
+        choice.update({c: float(c == pick) for c in cols})
+    return choice
+
+
+def _pieces(model: AllocationModel, session: LpSession) -> dict[str, list[int]]:
+    """Per channel: the columns of its exact incentive pieces, in piece order."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for (channel, _), variable in model.family("incentive_piece").items():
+        out[channel].append(session.column[variable])
+    return dict(out)
 
 
 def _trials(model: AllocationModel, session: LpSession, x: np.ndarray) -> list[Change]:
@@ -168,19 +195,28 @@ def round_and_improve(
         session = LpSession(model.problem, settings)
     except RuntimeError:
         return None
-    rounded = sum(len(model.family(f)) for f in ("assign", "hire", "activate"))
-    if int(session.matrix.integrality.sum()) != rounded:  # e.g. exact incentive pieces
+    rounded = sum(len(model.family(f)) for f in (*_ROUNDED, "incentive_piece"))
+    if int(session.matrix.integrality.sum()) != rounded:  # integers it does not know
         return None
     maximise = session.matrix.maximize
     bound = session.run(seconds)
     if bound is None:
         return None
     x = session.values()
+    pieces = _pieces(model, session)
+    spread = np.array([c for cols in pieces.values() for c in cols], dtype=np.int32)
     best: float | None = None
     for up in (0.5, 1e-6):  # hires to the nearest head; if that breaks a line, down
+        matrix = session.matrix
+        session.set_bounds(spread, matrix.col_lower[spread], matrix.col_upper[spread])
         plan = _rounded(model, session, x, partner_threshold, up)
         session.fix(plan)
         best = session.run(deadline - time.perf_counter())
+        if best is not None and pieces:  # then each channel's incentive piece: its revenue's
+            choice = _piece_choice(model, session, session.values())
+            plan.update(choice)
+            session.fix(choice)
+            best = session.run(deadline - time.perf_counter())
         if best is not None:
             break
     if best is None:
@@ -207,7 +243,8 @@ def round_and_improve(
         session.fix(previous)
         return False
 
-    for change in _trials(model, session, x):  # one pass: a second found nothing on the demo
+    switches = [{**{o: 0.0 for o in cols}, c: 1.0} for cols in pieces.values() for c in cols]
+    for change in switches + _trials(model, session, x):  # one pass (a second found nothing)
         if time.perf_counter() >= deadline:
             break
         improvements += attempt(change)
