@@ -178,7 +178,9 @@ def _plain(value: object) -> object:
 
 def _append(sheet: Any, values: list[object]) -> None:
     """Append a row; text stays text even when it starts with ``=`` (never a formula)."""
-    sheet.append([None if _missing(v) else _plain(v) for v in values])
-    for cell in sheet[sheet.max_row]:
-        if cell.data_type == "f":
-            cell.data_type = "s"
+    row = [None if _missing(v) else _plain(v) for v in values]
+    sheet.append(row)
+    if any(isinstance(v, str) and v.startswith("=") for v in row):  # openpyxl reads a formula
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
