@@ -199,7 +199,7 @@ def round_and_improve(
     if int(session.matrix.integrality.sum()) != rounded:  # integers it does not know
         return None
     maximise = session.matrix.maximize
-    bound = session.run(seconds)
+    bound = session.run(seconds, cold=True)
     if bound is None:
         return None
     x = session.values()
