@@ -8,8 +8,6 @@ previous basis (a few hundred dual simplex iterations on the demo: ≈ 20 ms).
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pulp
 
@@ -40,8 +38,6 @@ class LpSession:
             f"{self._highs.versionMajor()}.{self._highs.versionMinor()}."
             f"{self._highs.versionPatch()}"
         )
-        self.lower = self.matrix.col_lower.copy()
-        self.upper = self.matrix.col_upper.copy()
 
     def run(self, seconds: float, *, cold: bool = False) -> float | None:
         """Solve (warm from the last basis) within ``seconds``; the objective, or None when the
@@ -65,22 +61,16 @@ class LpSession:
         return np.asarray(self._highs.getSolution().col_value, dtype=float)
 
     def set_bounds(self, columns: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        """Change the bounds of ``columns`` (kept in :attr:`lower` / :attr:`upper` too)."""
+        """Change the bounds of ``columns``."""
         columns = np.asarray(columns, dtype=np.int32)
         if columns.size == 0:
             return
-        lower = np.asarray(lower, dtype=float)
-        upper = np.asarray(upper, dtype=float)
-        self.lower[columns], self.upper[columns] = lower, upper
-        self._highs.changeColsBounds(len(columns), columns, lower, upper)
+        self._highs.changeColsBounds(
+            len(columns), columns, np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        )
 
     def fix(self, values: dict[int, float]) -> None:
         """Fix columns at values."""
         columns = np.fromiter(sorted(values), dtype=np.int32, count=len(values))
         fixed = np.array([values[c] for c in columns], dtype=float)
         self.set_bounds(columns, fixed, fixed)
-
-
-def deadline_after(seconds: float) -> float:
-    """A ``time.perf_counter`` deadline ``seconds`` from now."""
-    return time.perf_counter() + seconds

@@ -45,7 +45,6 @@ class Start:
     values: dict[pulp.LpVariable, float]
     objective: float
     bound: float
-    maximise: bool
     trials: int
     improvements: int
     seconds: float
@@ -252,7 +251,6 @@ def round_and_improve(
         values=dict(zip(session.matrix.variables, (float(v) for v in values), strict=True)),
         objective=incumbent,
         bound=bound,
-        maximise=maximise,
         trials=trials,
         improvements=improvements,
         seconds=time.perf_counter() - started,
