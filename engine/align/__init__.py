@@ -6,7 +6,9 @@ Stages, one module each: :mod:`~engine.align.inputs` (validation), :mod:`~engine
 :mod:`~engine.align.hybrid` (SP incumbent + exact bound, the default),
 :mod:`~engine.align.heuristic` (start), :mod:`~engine.align.local` (local search),
 :mod:`~engine.align.search` (solve loop),
-:mod:`~engine.align.centres` (count mode), :mod:`~engine.align.checker` (independent check),
+:mod:`~engine.align.districting` (count mode, exact),
+:mod:`~engine.align.centres` (count mode, location–allocation),
+:mod:`~engine.align.checker` (independent check),
 :mod:`~engine.align.explain` (infeasibility), :mod:`~engine.align.api` (``align``),
 :mod:`~engine.align.io` (CSV files).
 """

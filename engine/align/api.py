@@ -13,13 +13,14 @@ import pandas as pd
 from engine.align.centres import relocate_centres, seed_centres
 from engine.align.checker import AlignmentCheck, check_alignment
 from engine.align.distances import centre_distances, unit_graph
+from engine.align.districting import EXACT_UNITS, all_distances, solve_districting
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
 from engine.align.inputs import AlignmentInputs, Bounds, prepare_inputs
 from engine.align.model import ModelSpec, Objective
 from engine.align.search import FixedCentreResult, solve_fixed_centres
 from engine.errors import SolveError
 from engine.solver import SolverSettings
-from engine.solver_status import SolverReport, SolveStatus
+from engine.solver_status import SolverReport, SolveStatus, relative_gap
 
 __all__ = ["UNIT_WEIGHT", "Alignment", "align"]
 
@@ -103,12 +104,14 @@ def align(
     """Assign units to reps: contiguous, balanced within ±``tolerance``, best by ``objective``.
 
     ``centres`` (``rep, unit`` table or ``{rep: unit}``) fixes each rep's home; ``count`` instead
-    asks for that many territories with centres chosen by location–allocation
-    (:mod:`engine.align.centres`). ``compactness_weight`` names the activity that weighs each
-    unit's distance (default: the first activity; :data:`UNIT_WEIGHT` for the plain distance sum);
-    ``disruption_weight`` likewise for disruption (default: 1 per unit moved). ``candidates`` limits
-    each unit to its nearest centres ("auto": all when units × reps ≤ 20 000, else 12). The
-    heuristic start runs for more than 100 units unless ``heuristic`` says otherwise.
+    asks for that many territories with centres chosen by the model: exactly (the districting
+    model of :mod:`engine.align.districting`) up to ``EXACT_UNITS`` units, else by
+    location–allocation (:mod:`engine.align.centres`; reported feasible, a local optimum).
+    ``compactness_weight`` names the activity that weighs each unit's distance (default: the first
+    activity; :data:`UNIT_WEIGHT` for the plain distance sum); ``disruption_weight`` likewise for
+    disruption (default: 1 per unit moved). ``candidates`` limits each unit to its nearest centres
+    ("auto": all when units × reps ≤ 20 000, else 12). The heuristic start runs for more than 100
+    units unless ``heuristic`` says otherwise.
 
     ``contiguity_method``: ``"hybrid"`` (default; exact) finds an incumbent with shortest-path
     contiguity rows, then bounds it with the LP and the MILP without contiguity plus separator cuts
@@ -173,13 +176,70 @@ def align(
             use_heuristic=use_heuristic,
         )
     else:
-        centre, result = _locate_allocate(
-            inputs, graph, spec, settings, nearest, use_heuristic, notes
-        )
+        centre, result = _count_mode(inputs, graph, spec, settings, nearest, use_heuristic, notes)
     notes.extend(result.notes)
     if not result.report.has_solution:
         _explain_failure(inputs, graph, centre, result, spec, settings, nearest)
     return _finish(inputs, graph, centre, result, spec, notes, started)
+
+
+def _count_mode(
+    inputs: AlignmentInputs,
+    graph: Any,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    nearest: int | None,
+    use_heuristic: bool,
+    notes: list[str],
+) -> tuple[np.ndarray, FixedCentreResult]:
+    """Count mode: the exact districting model up to ``EXACT_UNITS`` units, else (or when it
+    finds no contiguous answer in time) location–allocation, reported as feasible — never as
+    optimal, since its centres are only a local optimum."""
+    started = time.perf_counter()
+    bound: float | None = None
+    if inputs.num_units <= EXACT_UNITS:
+        distance = all_distances(graph, inputs.num_units)
+        # 60 % of the time: if it ends without a contiguous answer, location–allocation has the rest
+        share = settings.model_copy(update={"time_limit": 0.6 * (settings.time_limit or 3600.0)})
+        exact = solve_districting(inputs, graph, spec, share, distance=distance)
+        if exact.report.status is not SolveStatus.TIME_LIMIT_NO_SOLUTION:
+            # no answer (infeasible, error): the explanation is sought at spread centres
+            centre = (
+                exact.centre
+                if exact.report.has_solution
+                else seed_centres(inputs, graph, inputs.count)
+            )
+            result = FixedCentreResult(
+                exact.assignment, exact.report, exact.notes, {}, distance[:, centre]
+            )
+            return centre, result
+        bound = exact.report.bound
+        notes.extend(exact.notes)
+        notes.append("the exact districting model found no contiguous answer in time")
+    left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+    centre, result = _locate_allocate(
+        inputs,
+        graph,
+        spec,
+        settings.model_copy(update={"time_limit": max(left, 1.0)}),
+        nearest,
+        use_heuristic,
+        notes,
+    )
+    if not result.report.has_solution:
+        return centre, result
+    objective = result.report.objective
+    report = replace(
+        result.report,
+        status=SolveStatus.FEASIBLE,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+    )
+    if bound is None:
+        notes.append(
+            f"no bound over all centre choices (more than {EXACT_UNITS} units): status feasible"
+        )
+    return centre, replace(result, report=report)
 
 
 def _locate_allocate(
@@ -231,7 +291,7 @@ def _locate_allocate(
         return centre, result
     notes.append(
         f"count mode: centres chosen by location–allocation (Hess et al. 1965) from a spread seed, "
-        f"{len(seen)} allocation round(s); a local optimum (bound and gap: final centres only)"
+        f"{len(seen)} allocation round(s); a local optimum"
     )
     return best
 

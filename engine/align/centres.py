@@ -1,4 +1,6 @@
-"""Choosing centres when only a territory count is given: location–allocation (Hess et al., 1965).
+"""Count mode beyond the exact model's size: location–allocation (Hess et al., 1965).
+
+(Up to ``engine.align.districting.EXACT_UNITS`` units count mode is solved exactly there.)
 
 1. **Seed** (deterministic): the first centre is the unit with the largest primary activity (ties:
    smallest id); each next one is the unit farthest (by graph distance, weighted by √activity) from
@@ -8,8 +10,8 @@
    Σ w·d to the other members, distances inside the territory).
 4. Repeat 2–3 until the centres stop changing (or the iteration or time budget is spent).
 
-The answer is a local optimum of the location–allocation problem; the reported bound and gap are
-those of the final allocation, for its centres.
+The answer is a local optimum of the location–allocation problem, so it is reported as feasible:
+a bound over every choice of centres comes only from the exact model.
 """
 
 from __future__ import annotations

@@ -1,0 +1,148 @@
+"""Count mode: the exact districting model (centres chosen by the model) against brute force."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+import engine.align.api as align_api
+from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, prepare_inputs
+from engine.align.districting import DistrictingResult
+from engine.solver import SolverSettings
+from engine.solver_status import SolverReport, SolveStatus
+
+
+def _instance(seed: int, n: int = 8) -> tuple[pd.DataFrame, pd.DataFrame, nx.Graph]:
+    rng = random.Random(seed)
+    graph = nx.random_labeled_tree(n, seed=seed)
+    extra = [(rng.randrange(n), rng.randrange(n)) for _ in range(4)]
+    graph.add_edges_from((a, b) for a, b in extra if a != b)
+    names = [f"u{i}" for i in range(n)]
+    edges = pd.DataFrame([(names[a], names[b]) for a, b in sorted(graph.edges)], columns=["a", "b"])
+    units = pd.DataFrame({"unit": names, "work": [float(rng.randint(1, 6)) for _ in range(n)]})
+    return units, edges, nx.relabel_nodes(graph, dict(enumerate(names)))
+
+
+def _brute_force(
+    units: pd.DataFrame,
+    edges: pd.DataFrame,
+    graph: nx.Graph,
+    k: int,
+    tolerance: float,
+    *,
+    contiguity: bool,
+    objective: str,
+    power: int = 1,
+) -> float | None:
+    """Best value over every partition into k territories, each with its best member as centre."""
+    names = list(units["unit"])
+    inputs = prepare_inputs(units, edges, count=k, activities=["work"], tolerance=tolerance)
+    low, high = float(inputs.lower[0]), float(inputs.upper[0])
+    work = dict(zip(names, units["work"], strict=True))
+    hops = dict(nx.all_pairs_shortest_path_length(graph))
+    best = None
+    for labels in itertools.product(range(k), repeat=len(names)):
+        if sorted(set(labels)) != list(range(k)) or labels[0] != 0:
+            continue  # each partition once (labels in order of first use would be stricter)
+        parts = [[u for u, t in zip(names, labels, strict=True) if t == p] for p in range(k)]
+        if any(not low - 1e-9 <= sum(work[u] for u in part) <= high + 1e-9 for part in parts):
+            continue
+        if contiguity and not all(nx.is_connected(graph.subgraph(part)) for part in parts):
+            continue
+        if objective == "compactness":
+            value = sum(
+                min(sum(work[u] * hops[u][c] ** power for u in part) for c in part)
+                for part in parts
+            )
+        else:
+            label = dict(zip(names, labels, strict=True))
+            value = sum(1 for a, b in graph.edges if label[a] != label[b])
+        best = value if best is None else min(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_exact_count_mode_matches_brute_force(seed: int) -> None:
+    units, edges, graph = _instance(seed)
+    k = 2 + seed % 2
+    for contiguity, objective, power in (
+        (True, "compactness", 1),
+        (False, "compactness", 1),
+        (True, "compactness", 2),
+        (True, "cut_edges", 1),
+    ):
+        expected = _brute_force(
+            units, edges, graph, k, 0.3, contiguity=contiguity, objective=objective, power=power
+        )
+        kwargs = dict(count=k, tolerance=0.3, contiguity=contiguity, objective=objective)
+        if expected is None:
+            with pytest.raises(AlignmentInfeasible):
+                align(units, edges, distance_power=power, **kwargs)  # type: ignore[arg-type]
+            continue
+        result = align(units, edges, distance_power=power, **kwargs)  # type: ignore[arg-type]
+        label = (seed, contiguity, objective, power)
+        assert result.check.ok, (label, result.check.problems)
+        assert result.status is SolveStatus.OPTIMAL, label
+        assert result.objectives[objective] == pytest.approx(expected), label
+        assert result.report.bound is not None and result.report.bound <= expected + 1e-6
+        assert any("exact districting model" in note for note in result.notes)
+
+
+def test_exact_count_mode_picks_the_best_centres_on_a_weighted_path() -> None:
+    # path a-b-c-d-e-f-g-h, weights 1 except the heavy ends; two territories of equal work.
+    # The exact model chooses the medians of the optimal halves whatever the seed would be.
+    names = list("abcdefgh")
+    units = pd.DataFrame({"unit": names, "work": [4.0, 1, 1, 1, 1, 1, 1, 4.0]})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0)
+    # halves {a,b,c,d} and {e,f,g,h}, centres b (1·4 + 0 + 1 + 2 = 7) or a (0+1+2+3 = 6): a and h
+    assert set(result.assignment["centre"]) == {"a", "h"}
+    assert result.objectives["compactness"] == pytest.approx(12)
+    assert result.status is SolveStatus.OPTIMAL
+
+
+def test_large_count_mode_is_reported_feasible_without_a_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(align_api, "EXACT_UNITS", 3)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.report.bound is None and result.report.gap is None
+    assert result.objectives["compactness"] == pytest.approx(4)  # location–allocation finds it
+    assert any("no bound over all centre choices" in note for note in result.notes)
+
+
+def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def out_of_time(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=3.5)
+        empty = np.zeros(0, dtype=np.int64)
+        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ("exact ran",))
+
+    monkeypatch.setattr(align_api, "solve_districting", out_of_time)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.report.bound == pytest.approx(3.5)
+    assert result.report.gap == pytest.approx((4 - 3.5) / 4)
+    assert "the exact districting model found no contiguous answer in time" in result.notes
+
+
+def test_count_mode_tolerance_that_cannot_be_met_is_explained() -> None:
+    names = list("abcd")
+    units = pd.DataFrame({"unit": names, "work": [5.0, 1, 1, 1]})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    with pytest.raises(AlignmentInfeasible) as caught:
+        align(units, edges, count=2, tolerance=0.05, settings=SolverSettings(time_limit=10))
+    assert "work" in str(caught.value)
