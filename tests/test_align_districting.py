@@ -13,6 +13,7 @@ import pytest
 import engine.align.api as align_api
 from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, prepare_inputs
 from engine.align.districting import DistrictingResult
+from engine.errors import DataError
 from engine.solver import SolverSettings
 from engine.solver_status import SolverReport, SolveStatus
 
@@ -146,3 +147,54 @@ def test_count_mode_tolerance_that_cannot_be_met_is_explained() -> None:
     with pytest.raises(AlignmentInfeasible) as caught:
         align(units, edges, count=2, tolerance=0.05, settings=SolverSettings(time_limit=10))
     assert "work" in str(caught.value)
+
+
+def test_count_mode_with_a_unit_by_centre_distance_table() -> None:
+    # a 2 × 4 grid with straight-line distances (as in the districting literature) instead of paths
+    rng = random.Random(7)
+    names = [f"r{r}c{c}" for r in range(2) for c in range(4)]
+    xy = {n: (int(n[3]) + rng.random() / 3, int(n[1]) + rng.random() / 3) for n in names}
+    edges = [(f"r{r}c{c}", f"r{r}c{c + 1}") for r in range(2) for c in range(3)]
+    edges += [(f"r0c{c}", f"r1c{c}") for c in range(4)]
+    adjacency = pd.DataFrame(edges, columns=["a", "b"])
+    units = pd.DataFrame({"unit": names, "work": [float(rng.randint(1, 4)) for _ in names]})
+    table = pd.DataFrame(
+        [(u, c, float(np.hypot(*np.subtract(xy[u], xy[c])))) for u in names for c in names],
+        columns=["unit", "centre", "distance"],
+    )
+    graph = nx.Graph(edges)
+    work = dict(zip(names, units["work"], strict=True))
+    distance = {(u, c): d for u, c, d in table.itertuples(index=False)}
+    inputs = prepare_inputs(units, adjacency, count=2, tolerance=0.25)
+    low, high = float(inputs.lower[0]), float(inputs.upper[0])
+    best = None
+    for labels in itertools.product(range(2), repeat=len(names)):
+        parts = [[u for u, t in zip(names, labels, strict=True) if t == p] for p in range(2)]
+        if not all(parts) or labels[0] != 0:
+            continue
+        if any(not low - 1e-9 <= sum(work[u] for u in part) <= high + 1e-9 for part in parts):
+            continue
+        if not all(nx.is_connected(graph.subgraph(part)) for part in parts):
+            continue
+        value = sum(
+            min(sum(work[u] * distance[u, c] for u in part) for c in part) for part in parts
+        )
+        best = value if best is None else min(best, value)
+    assert best is not None
+    result = align(units, adjacency, count=2, tolerance=0.25, distances=table)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.check.ok
+    assert result.objectives["compactness"] == pytest.approx(best)
+
+
+def test_count_mode_distance_table_errors_name_the_row() -> None:
+    names = list("abcd")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    table = pd.DataFrame({"unit": ["a", "b"], "centre": ["b", "zz"], "distance": [1.0, 2.0]})
+    with pytest.raises(DataError) as caught:
+        prepare_inputs(units, edges, count=2, distances=table, names={"distances": "d.csv"})
+    assert "d.csv, row 3, column 'centre'" in str(caught.value)
+    with pytest.raises(DataError) as caught:
+        prepare_inputs(units, edges, count=2, distances=table.drop(columns="centre"))
+    assert "centre" in str(caught.value)

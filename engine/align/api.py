@@ -198,7 +198,7 @@ def _count_mode(
     started = time.perf_counter()
     bound: float | None = None
     if inputs.num_units <= EXACT_UNITS:
-        distance = all_distances(graph, inputs.num_units)
+        distance = all_distances(inputs, graph)
         # 60 % of the time: if it ends without a contiguous answer, location–allocation has the rest
         share = settings.model_copy(update={"time_limit": 0.6 * (settings.time_limit or 3600.0)})
         exact = solve_districting(inputs, graph, spec, share, distance=distance)

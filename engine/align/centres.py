@@ -62,10 +62,16 @@ def relocate_centres(
         sub = graph.subgraph(members)
         best_unit, best_cost = int(centre[t]), np.inf
         for unit in sorted(members):
-            lengths = nx.single_source_dijkstra_path_length(sub, unit, weight="length")
-            if len(lengths) < len(members):
-                continue
-            cost = sum(weight[v] * d for v, d in lengths.items())
+            if inputs.distance_table is not None:  # count mode with a unit × centre table
+                column = inputs.distance_table[members, unit]
+                if not np.isfinite(column).all():
+                    continue
+                cost = float(np.dot(weight[members], column))
+            else:
+                lengths = nx.single_source_dijkstra_path_length(sub, unit, weight="length")
+                if len(lengths) < len(members):
+                    continue
+                cost = sum(weight[v] * d for v, d in lengths.items())
             if cost < best_cost - 1e-9 or (abs(cost - best_cost) <= 1e-9 and unit == centre[t]):
                 best_unit, best_cost = unit, cost
         result[t] = best_unit

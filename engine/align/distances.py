@@ -54,6 +54,8 @@ def centre_distances(
     if inputs.distance_table is not None and inputs.centre is not None:
         rep_of_centre = {int(home): rep for rep, home in enumerate(inputs.centre)}
         return inputs.distance_table[:, [rep_of_centre[int(c)] for c in centres]].copy()
+    if inputs.distance_table is not None:  # count mode: a unit × candidate-centre table
+        return inputs.distance_table[:, [int(c) for c in centres]].copy()
     result = np.full((inputs.num_units, len(centres)), np.inf)
     for column, source in enumerate(centres):
         lengths = nx.single_source_dijkstra_path_length(graph, int(source), weight="length")

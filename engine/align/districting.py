@@ -55,10 +55,13 @@ class DistrictingResult:
     notes: tuple[str, ...]
 
 
-def all_distances(graph: nx.Graph, num_units: int) -> np.ndarray:
-    """Graph distance between every pair of units (``inf`` between components)."""
-    result = np.full((num_units, num_units), np.inf)
-    for source in range(num_units):
+def all_distances(inputs: AlignmentInputs, graph: nx.Graph) -> np.ndarray:
+    """Distance from every unit (row) to every unit as centre (column): the count-mode table
+    when given, else graph distances (``inf`` between components)."""
+    if inputs.distance_table is not None:
+        return inputs.distance_table.copy()
+    result = np.full((inputs.num_units, inputs.num_units), np.inf)
+    for source in range(inputs.num_units):
         lengths = nx.single_source_dijkstra_path_length(graph, source, weight="length")
         result[source, list(lengths)] = list(lengths.values())
     return result
@@ -187,7 +190,8 @@ def solve_districting(
     """Solve the count-mode problem exactly (see the module docstring)."""
     started = time.perf_counter()
     time_limit = settings.time_limit or float("inf")
-    distance = all_distances(graph, inputs.num_units) if distance is None else distance
+    if distance is None:
+        distance = all_distances(inputs, graph)
     model = _build(inputs, graph, distance, spec)
     build_seconds = time.perf_counter() - started
     report = SolverReport(status=SolveStatus.ERROR)

@@ -6,6 +6,7 @@ Tables (pandas DataFrames, or CSV files via :mod:`engine.align.io`):
 - adjacency: ``a, b`` (unit ids; each border once, either order);
 - centres: ``rep, unit`` (the rep's home unit) — or a territory count instead;
 - distances (optional): ``unit, rep, distance`` (long form); pairs missing from it are not allowed;
+  in count mode ``unit, centre, distance`` with a unit id as centre (any unit may become one);
 - current (optional): ``unit, rep``; locks (optional): ``unit, rep``.
 
 Every problem is reported as a :class:`DataIssue` naming the table, the spreadsheet row (header =
@@ -46,7 +47,7 @@ class AlignmentInputs:
     centre: np.ndarray | None  # (reps,) unit position of each rep's home
     lower: np.ndarray  # (activities,) balance lower bound per territory
     upper: np.ndarray  # (activities,) balance upper bound per territory
-    distance_table: np.ndarray | None = None  # (units, reps); inf = pair not allowed
+    distance_table: np.ndarray | None = None  # (units, reps or units in count mode); inf = barred
     current: np.ndarray | None = None  # (units,) rep position today, -1 = none
     locks: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -186,6 +187,26 @@ def _edges(
     return np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), dtype=np.int64)
 
 
+def _centre_distances(
+    issues: _Issues, table: pd.DataFrame, name: str, known_units: Mapping[str, int]
+) -> np.ndarray | None:
+    """Count mode: ``unit, centre, distance`` (centre = a unit id) as a (units, units) table."""
+    if not _require_columns(issues, table, name, ["unit", "centre", "distance"]):
+        return None
+    unit_pos = _lookup(issues, table, name, "unit", known_units, "unit")
+    centre_pos = _lookup(issues, table, name, "centre", known_units, "unit")
+    values = _numbers(issues, table, name, "distance")
+    keys = pd.Series(list(zip(unit_pos, centre_pos, strict=True)))
+    for row in np.flatnonzero(keys.duplicated().to_numpy() & (unit_pos >= 0))[:20]:
+        unit = table["unit"].iloc[row]
+        issues.add(name, "each (unit, centre) pair once", int(row) + 2, "unit", unit)
+    result = np.full((len(known_units), len(known_units)), np.inf)
+    ok = (unit_pos >= 0) & (centre_pos >= 0)
+    result[unit_pos[ok], centre_pos[ok]] = values[ok]
+    np.fill_diagonal(result, 0.0)
+    return result
+
+
 def _tolerances(
     issues: _Issues, names: Sequence[str], tolerance: float | Mapping[str, float]
 ) -> np.ndarray:
@@ -265,7 +286,7 @@ def prepare_inputs(
         territory_count = int(count or 0)
         if not 1 <= territory_count <= len(unit_ids):
             issues.add("<count>", f"a territory count between 1 and {len(unit_ids)}", value=count)
-        for table, key in ((current, "current"), (locks, "locks"), (distances, "distances")):
+        for table, key in ((current, "current"), (locks, "locks")):
             if table is not None:
                 issues.add(label[key], "rep centres (this table names reps, a count does not)")
     issues.raise_if_any()
@@ -296,6 +317,8 @@ def prepare_inputs(
             table_out[unit_pos[ok], rep_pos[ok]] = values[ok]
         else:
             _require_columns(issues, distances, label["distances"], ["distance"])
+    if distances is not None and reps is None:
+        table_out = _centre_distances(issues, distances, label["distances"], known_units)
     current_out = None
     if current is not None:
         unit_pos, rep_pos = rep_column(current, "current")

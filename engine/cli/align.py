@@ -107,7 +107,7 @@ def align() -> None:
 @click.option(
     "--distances",
     type=click.Path(dir_okay=False),
-    help="CSV unit, rep, distance replacing graph distances.",
+    help="CSV unit, rep, distance replacing graph distances (count mode: unit, centre, distance).",
 )
 @click.option(
     "--objective",
