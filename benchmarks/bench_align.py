@@ -12,7 +12,9 @@ within a 1 % gap in 180 s on 2 cores):
 - ``block2000``: a block of central and southern states (~2,000 counties), 50 reps; balanced on a
   workload of √population ±5 % (population alone cannot be balanced: Harris County, TX, holds more
   than 1/50 of the block), compactness weighted by that workload;
-- ``state-XX``: single states, k territories balanced on population ±5 %.
+- ``state-XX``: single states, k territories balanced on population ±5 % (count mode: centres
+  chosen by the exact districting model up to 200 counties, by location–allocation beyond, whose
+  gap is then to the exact model's bound, or unknown).
 
 Centres for the block cases are spread deterministically (``engine.align.centres.seed_centres``).
 Medians are over ``--repeat`` runs. The default method is ``hybrid`` (exact contiguity; its gap is

@@ -42,7 +42,7 @@ from engine.solver_status import SolverReport, SolveStatus, relative_gap
 __all__ = ["EXACT_UNITS", "DistrictingResult", "all_distances", "solve_districting"]
 
 #: Count mode solves the exact districting model up to this many units (n² columns).
-EXACT_UNITS = 150
+EXACT_UNITS = 200
 
 
 @dataclass(frozen=True, eq=False)
