@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,14 @@ def write_outputs(
     *,
     formats: Sequence[str] = ("json", "csv", "xlsx", "html"),
 ) -> list[Path]:
-    """Write the plan in ``formats`` (see :data:`OUTPUT_FORMATS`) into ``folder``."""
+    """Write the plan in ``formats`` (see :data:`OUTPUT_FORMATS`) into ``folder``.
+
+    Files an earlier plan wrote there and this one does not (a table it no longer has, a format
+    not asked for now) are removed afterwards, so the folder never mixes two plans; other files
+    are left alone.
+    """
     out = Path(folder)
+    earlier = _earlier_outputs(out)
     written: list[Path] = []
     if "json" in formats or "csv" in formats:
         written += write_plan(plan, out)
@@ -164,7 +171,23 @@ def write_outputs(
             written.append(write_excel(report, out / "plan.xlsx"))
         if "html" in formats:
             written.append(write_html(report, out / "report.html"))
+    for stale in sorted(earlier - set(written)):
+        stale.unlink(missing_ok=True)
     return written
+
+
+def _earlier_outputs(out: Path) -> set[Path]:
+    """Files an earlier :func:`write_outputs` left in ``out`` (tables named in its plan.json)."""
+    fixed = {out / name for name in ("plan.json", "timings.json", "plan.xlsx", "report.html")}
+    found = {path for path in fixed if path.is_file()}
+    try:
+        tables = json.loads((out / "plan.json").read_text(encoding="utf-8")).get("tables", {})
+    except (OSError, ValueError, AttributeError):
+        return found
+    for name in tables if isinstance(tables, dict) else ():
+        if isinstance(name, str) and name and Path(name).name == name:
+            found |= {p for p in (out / f"{name}.csv", out / f"{name}.parquet") if p.is_file()}
+    return found
 
 
 #: KPIs copied into a batch's summary table, when the plan has them.

@@ -62,6 +62,20 @@ def test_plan_writes_every_output_and_is_deterministic(
     assert html.count("<svg") == 3 and "Revenue by region and channel" in html
 
 
+def test_plan_into_an_earlier_folder_removes_what_the_new_plan_does_not_write(small: Path) -> None:
+    folder = small / "rerun"
+    assert main(["plan", str(small / "base.yaml"), "--out", str(folder)]) == 0
+    earlier = json.loads((folder / "plan.json").read_text())
+    earlier["tables"]["gone"] = {"columns": [], "rows": []}  # a table the new plan lacks
+    (folder / "plan.json").write_text(json.dumps(earlier))
+    (folder / "gone.csv").write_text("a\n1\n")
+    (folder / "mine.csv").write_text("a user's file\n")
+    assert main(["plan", str(small / "base.yaml"), "--out", str(folder)]) == 0
+    assert not (folder / "gone.csv").exists()
+    assert (folder / "mine.csv").exists() and (folder / "assignments.csv").exists()
+    assert "gone" not in json.loads((folder / "plan.json").read_text())["tables"]
+
+
 def test_compare_shows_deltas_and_the_inputs_that_differ(
     small: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
