@@ -236,9 +236,12 @@ def _count_mode(
         gap=relative_gap(objective, bound),
     )
     if bound is None:
-        notes.append(
-            f"no bound over all centre choices (more than {EXACT_UNITS} units): status feasible"
+        why = (
+            f"more than {EXACT_UNITS} units"
+            if inputs.num_units > EXACT_UNITS
+            else "the exact model reached none in time"
         )
+        notes.append(f"no bound over all centre choices ({why}): status feasible")
     return centre, replace(result, report=report)
 
 
