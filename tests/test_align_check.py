@@ -228,6 +228,11 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "units.csv, row 4, column 'work'" in result.output
     assert "Traceback" not in result.output
+    # blank lines are skipped but counted: the row is the one an editor shows
+    text = Path(u).read_text().replace("\n", "\n\n", 2)
+    Path(u).write_text(text)
+    result = runner.invoke(_root(), ["align", u, "--adjacency", a, "--count", "2"])
+    assert result.exit_code == 1 and "units.csv, row 6, column 'work'" in result.output
     units, _ = _path(4)
     units["work"] = [1, 1, 1, 9]
     u = _write(tmp_path, "units2.csv", units)

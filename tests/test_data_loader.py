@@ -68,6 +68,17 @@ def test_duplicate_id_points_at_first_occurrence(demo_copy: Path) -> None:
     assert "first seen at row 2" in issue.expected
 
 
+def test_rows_after_blank_lines_are_the_rows_a_spreadsheet_shows(demo_copy: Path) -> None:
+    path = demo_copy / "reps.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    # a blank line after the header and another after the first rep; then R0002 → R0001
+    lines[1:2] = ["", lines[1], ""]
+    path.write_text("\n".join(lines).replace("R0002,", "R0001,", 1) + "\n\n", encoding="utf-8")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (5, "id", "R0001")
+    assert "first seen at row 3" in issue.expected
+
+
 def test_negative_capacity(demo_copy: Path) -> None:
     path = demo_copy / "partners.csv"
     _edit_csv(path, ",5432000.0,", ",-5432000.0,")

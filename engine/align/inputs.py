@@ -102,8 +102,14 @@ def _numbers(
         bad |= values < minimum
     expected = "a finite number" + (f" >= {minimum:g}" if minimum is not None else "")
     for position in np.flatnonzero(bad)[:20]:
-        issues.add(name, expected, int(position) + 2, column, raw.iloc[position])
+        issues.add(name, expected, _row(table, position), column, raw.iloc[position])
     return values
+
+
+def _row(table: pd.DataFrame, position: int) -> int:
+    """The spreadsheet row of data record ``position`` (``attrs["rows"]``: blank lines counted)."""
+    rows = table.attrs.get("rows")
+    return int(rows[position]) if rows is not None else int(position) + 2
 
 
 def _ids(table: pd.DataFrame, column: str) -> pd.Series:
@@ -121,7 +127,7 @@ def _lookup(
     ids = _ids(table, column)
     positions = ids.map(known)
     for row in np.flatnonzero(positions.isna().to_numpy())[:20]:
-        issues.add(name, f"a known {what} id", int(row) + 2, column, ids.iloc[row])
+        issues.add(name, f"a known {what} id", _row(table, row), column, ids.iloc[row])
     return positions.fillna(-1).to_numpy(dtype=np.int64)
 
 
@@ -147,9 +153,9 @@ def _unit_table(
     ids = _ids(units, "unit")
     duplicated = ids.duplicated()
     for row in np.flatnonzero(duplicated.to_numpy())[:20]:
-        issues.add(name, "a unique unit id", int(row) + 2, "unit", ids.iloc[row])
+        issues.add(name, "a unique unit id", _row(units, row), "unit", ids.iloc[row])
     for row in np.flatnonzero((ids == "").to_numpy())[:20]:
-        issues.add(name, "a non-empty unit id", int(row) + 2, "unit", "")
+        issues.add(name, "a non-empty unit id", _row(units, row), "unit", "")
     activity = np.column_stack([_numbers(issues, units, name, c) for c in names])
     lat = lon = None
     if "lat" in units.columns and "lon" in units.columns:
@@ -178,7 +184,7 @@ def _edges(
         issues.add(
             name,
             "a border between two different units",
-            int(row) + 2,
+            _row(adjacency, row),
             "b",
             adjacency["b"].iloc[row],
         )
@@ -199,7 +205,7 @@ def _centre_distances(
     keys = pd.Series(list(zip(unit_pos, centre_pos, strict=True)))
     for row in np.flatnonzero(keys.duplicated().to_numpy() & (unit_pos >= 0))[:20]:
         unit = table["unit"].iloc[row]
-        issues.add(name, "each (unit, centre) pair once", int(row) + 2, "unit", unit)
+        issues.add(name, "each (unit, centre) pair once", _row(table, row), "unit", unit)
     result = np.full((len(known_units), len(known_units)), np.inf)
     ok = (unit_pos >= 0) & (centre_pos >= 0)
     result[unit_pos[ok], centre_pos[ok]] = values[ok]
@@ -266,15 +272,14 @@ def prepare_inputs(
         if _require_columns(issues, centres, label["centres"], ["rep", "unit"]):
             rep_ids = _ids(centres, "rep")
             for row in np.flatnonzero(rep_ids.duplicated().to_numpy())[:20]:
-                issues.add(
-                    label["centres"], "one centre per rep", int(row) + 2, "rep", rep_ids.iloc[row]
-                )
+                where = _row(centres, row)
+                issues.add(label["centres"], "one centre per rep", where, "rep", rep_ids.iloc[row])
             homes = _lookup(issues, centres, label["centres"], "unit", known_units, "unit")
             for row in np.flatnonzero(pd.Series(homes).duplicated().to_numpy() & (homes >= 0))[:20]:
                 issues.add(
                     label["centres"],
                     "a different home unit for every rep",
-                    int(row) + 2,
+                    _row(centres, row),
                     "unit",
                     centres["unit"].iloc[row],
                 )
@@ -304,7 +309,7 @@ def prepare_inputs(
         )
         what = "each unit at most once" if key != "distances" else "each (unit, rep) pair once"
         for row in np.flatnonzero(keys.duplicated().to_numpy() & (unit_pos >= 0))[:20]:
-            issues.add(label[key], what, int(row) + 2, "unit", table["unit"].iloc[row])
+            issues.add(label[key], what, _row(table, row), "unit", table["unit"].iloc[row])
         return unit_pos, rep_pos
 
     table_out = None

@@ -9,6 +9,7 @@ import pandas as pd
 
 from engine.align.api import Alignment
 from engine.atomic import write_text_atomic
+from engine.data.read import record_rows
 from engine.errors import DataError, DataIssue
 
 __all__ = ["read_table", "write_alignment"]
@@ -23,6 +24,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError([DataIssue(str(path), f"a readable CSV file ({error})")]) from None
     table.columns = [str(c).strip() for c in table.columns]
+    text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
+    if "\n\n" in text or "\n\r\n" in text:  # blank lines are skipped but count as rows
+        rows = record_rows(text)
+        if len(rows) == len(table):
+            table.attrs["rows"] = rows
     return table
 
 

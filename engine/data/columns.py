@@ -12,7 +12,7 @@ import difflib
 import numpy as np
 import pandas as pd
 
-from engine.data.issues import IssueLog, spreadsheet_row
+from engine.data.issues import IssueLog
 from engine.data.schema import ColumnSpec, TableSpec, columns_of
 
 __all__ = ["coerce_table"]
@@ -164,8 +164,8 @@ def _check_unique(frame: pd.DataFrame, table: TableSpec, label: str, log: IssueL
         values = tuple(frame.loc[position, key])
         log.error(
             label,
-            f"a unique {'/'.join(key)} (first seen at row {spreadsheet_row(first_row[values])})",
-            row=spreadsheet_row(position),
+            f"a unique {'/'.join(key)} (first seen at row {log.row_of(label, first_row[values])})",
+            row=log.row_of(label, position),
             column=key[0],
             value=values[0] if len(values) == 1 else " / ".join(map(str, values)),
         )

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.data.issues import IssueLog, spreadsheet_row
+from engine.data.issues import IssueLog
 from engine.data.schema import PARTNER_CHANNEL_KINDS, REP_CHANNEL_KINDS
 
 __all__ = ["check_integrity"]
@@ -127,7 +127,7 @@ def _check_graph(
     b = adjacency["b"].to_numpy(dtype=object)
     loops = a == b
     if loops.any():
-        shown = ", ".join(str(spreadsheet_row(p)) for p in np.flatnonzero(loops)[:10])
+        shown = ", ".join(str(log.row_of(label, p)) for p in np.flatnonzero(loops)[:10])
         log.warn(label, f"no border of a territory with itself (ignored; rows {shown})")
     low = np.where(a <= b, a, b)
     high = np.where(a <= b, b, a)
@@ -138,7 +138,9 @@ def _check_graph(
         conflicting = groups.nunique(dropna=False) > 1
         for (first, second), clash in conflicting.items():
             rows = [
-                spreadsheet_row(p) for p in pairs[repeated].index if {a[p], b[p]} == {first, second}
+                log.row_of(label, p)
+                for p in pairs[repeated].index
+                if {a[p], b[p]} == {first, second}
             ]
             if clash:
                 log.error(

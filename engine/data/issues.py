@@ -29,6 +29,13 @@ class IssueLog:
         self.warnings: list[DataIssue] = []
         self.omitted = 0
         self._per_file: dict[str | None, int] = {}
+        #: per file, the spreadsheet row of each data record, where blank lines shift them
+        self.lines: dict[str | None, list[int]] = {}
+
+    def row_of(self, file: str | None, position: int) -> int:
+        """The spreadsheet row of ``file``'s 0-based data record ``position``."""
+        lines = self.lines.get(file)
+        return lines[int(position)] if lines is not None else spreadsheet_row(position)
 
     def error(
         self,
@@ -65,7 +72,7 @@ class IssueLog:
         listed = positions[: self.room(file)]
         for position in listed:
             value = values.iloc[position]
-            self.error(file, expected, row=spreadsheet_row(position), column=column, value=value)
+            self.error(file, expected, row=self.row_of(file, position), column=column, value=value)
         self.skip(file, positions.size - listed.size)
 
     def room(self, file: str | None) -> int:

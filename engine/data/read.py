@@ -6,6 +6,7 @@ their leading zeros; types are checked afterwards, column by column). Parquet ke
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import re
@@ -16,7 +17,7 @@ import pandas as pd
 
 from engine.data.issues import IssueLog
 
-__all__ = ["read_table"]
+__all__ = ["read_table", "record_rows"]
 
 _LINE = re.compile(r"line (\d+)")
 
@@ -33,7 +34,7 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
         log.error(label, "a header row naming the columns (the file is empty)")
         return None
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
         )
     except pd.errors.ParserError as error:
@@ -44,6 +45,17 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
             row=int(found.group(1)) if found else None,
         )
         return None
+    if "\n\n" in text or "\n\r\n" in text:  # blank lines: skipped, but they count as rows
+        rows = record_rows(text)
+        if len(rows) == len(frame):
+            log.lines[label] = rows
+    return frame
+
+
+def record_rows(text: str) -> list[int]:
+    """The spreadsheet row of every data record (blank lines counted, the header dropped)."""
+    rows = [n for n, record in enumerate(csv.reader(io.StringIO(text)), start=1) if record]
+    return rows[1:]
 
 
 def read_table(path: Path, label: str, log: IssueLog) -> pd.DataFrame | None:
