@@ -109,7 +109,9 @@ def _numbers(
 def _row(table: pd.DataFrame, position: int) -> int:
     """The spreadsheet row of data record ``position`` (``attrs["rows"]``: blank lines counted)."""
     rows = table.attrs.get("rows")
-    return int(rows[position]) if rows is not None else int(position) + 2
+    if rows is None or not 0 <= int(position) < len(rows):
+        return int(position) + 2
+    return int(rows[position])
 
 
 def _ids(table: pd.DataFrame, column: str) -> pd.Series:

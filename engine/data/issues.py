@@ -35,7 +35,9 @@ class IssueLog:
     def row_of(self, file: str | None, position: int) -> int:
         """The spreadsheet row of ``file``'s 0-based data record ``position``."""
         lines = self.lines.get(file)
-        return lines[int(position)] if lines is not None else spreadsheet_row(position)
+        if lines is None or not 0 <= int(position) < len(lines):
+            return spreadsheet_row(position)
+        return lines[int(position)]
 
     def error(
         self,
