@@ -13,7 +13,7 @@ import pandas as pd
 from engine.align.centres import relocate_centres, seed_centres
 from engine.align.checker import AlignmentCheck, check_alignment
 from engine.align.distances import centre_distances, unit_graph
-from engine.align.districting import EXACT_UNITS, all_distances, solve_districting
+from engine.align.districting import EXACT_UNITS, solve_districting
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
 from engine.align.inputs import AlignmentInputs, Bounds, prepare_inputs
 from engine.align.model import ModelSpec, Objective
@@ -198,7 +198,7 @@ def _count_mode(
     started = time.perf_counter()
     bound: float | None = None
     if inputs.num_units <= EXACT_UNITS:
-        distance = all_distances(inputs, graph)
+        distance = centre_distances(inputs, graph, range(inputs.num_units))
         # 60 % of the time: if it ends without a contiguous answer, location–allocation has the rest
         share = settings.model_copy(update={"time_limit": 0.6 * (settings.time_limit or 3600.0)})
         exact = solve_districting(inputs, graph, spec, share, distance=distance)

@@ -34,12 +34,13 @@ import pulp
 
 from engine.align.checker import objective_values
 from engine.align.contiguity import territory_components
+from engine.align.distances import centre_distances
 from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec
 from engine.solver import SolverSettings, solve
 from engine.solver_status import SolverReport, SolveStatus, relative_gap
 
-__all__ = ["EXACT_UNITS", "DistrictingResult", "all_distances", "solve_districting"]
+__all__ = ["EXACT_UNITS", "DistrictingResult", "solve_districting"]
 
 #: Count mode solves the exact districting model up to this many units (n² columns).
 EXACT_UNITS = 200
@@ -53,18 +54,6 @@ class DistrictingResult:
     assignment: np.ndarray
     report: SolverReport
     notes: tuple[str, ...]
-
-
-def all_distances(inputs: AlignmentInputs, graph: nx.Graph) -> np.ndarray:
-    """Distance from every unit (row) to every unit as centre (column): the count-mode table
-    when given, else graph distances (``inf`` between components)."""
-    if inputs.distance_table is not None:
-        return inputs.distance_table.copy()
-    result = np.full((inputs.num_units, inputs.num_units), np.inf)
-    for source in range(inputs.num_units):
-        lengths = nx.single_source_dijkstra_path_length(graph, source, weight="length")
-        result[source, list(lengths)] = list(lengths.values())
-    return result
 
 
 @dataclass
@@ -191,7 +180,7 @@ def solve_districting(
     started = time.perf_counter()
     time_limit = settings.time_limit or float("inf")
     if distance is None:
-        distance = all_distances(inputs, graph)
+        distance = centre_distances(inputs, graph, range(inputs.num_units))
     model = _build(inputs, graph, distance, spec)
     build_seconds = time.perf_counter() - started
     report = SolverReport(status=SolveStatus.ERROR)
