@@ -12,13 +12,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import networkx as nx
 import numpy as np
 import pulp
 
 from engine.align.model import AlignmentModel
 
-__all__ = ["add_flow_contiguity", "add_separator_cuts", "territory_components"]
+__all__ = ["add_flow_contiguity", "add_separator_cuts", "cut_off_pieces", "territory_components"]
 
 
 def add_flow_contiguity(model: AlignmentModel, graph: nx.Graph) -> None:
@@ -67,29 +69,32 @@ def territory_components(
     return sorted(parts, key=lambda part: (-len(part), part[0]))
 
 
+def cut_off_pieces(
+    graph: nx.Graph, assignment: np.ndarray, centre: np.ndarray
+) -> Iterator[tuple[int, list[int], list[int]]]:
+    """(territory, piece, the piece's neighbours) for every piece cut off from its centre."""
+    for t, home in enumerate(centre.tolist()):
+        for part in territory_components(graph, assignment, t):
+            if home not in part:
+                inside = set(part)
+                yield t, part, sorted({v for u in part for v in graph.neighbors(u)} - inside)
+
+
 def add_separator_cuts(model: AlignmentModel, graph: nx.Graph, assignment: np.ndarray) -> int:
     """Add separator cuts for every component cut off from its centre; return how many."""
     added = 0
-    for t, members in enumerate(model.candidates):
-        centre = int(model.centre[t])
-        allowed = set(members.tolist())
-        for part in territory_components(graph, assignment, t):
-            if centre in part:
-                continue
-            inside = set(part)
-            boundary = sorted(
-                {v for u in part for v in graph.neighbors(u) if v not in inside and v in allowed}
-            )
-            separator = [(model.assign[v, t], -1.0) for v in boundary]
-            for u in part:
-                model.problem.addConstraint(
-                    pulp.LpConstraint(
-                        pulp.LpAffineExpression([(model.assign[u, t], 1.0), *separator]),
-                        pulp.LpConstraintLE,
-                        f"contiguity_{model.cuts_added + added}",
-                        0,
-                    )
+    for t, part, neighbours in cut_off_pieces(graph, assignment, model.centre):
+        allowed = set(model.candidates[t].tolist())
+        separator = [(model.assign[v, t], -1.0) for v in neighbours if v in allowed]
+        for u in part:
+            model.problem.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(model.assign[u, t], 1.0), *separator]),
+                    pulp.LpConstraintLE,
+                    f"contiguity_{model.cuts_added + added}",
+                    0,
                 )
-                added += 1
+            )
+            added += 1
     model.cuts_added += added
     return added

@@ -33,7 +33,7 @@ import numpy as np
 import pulp
 
 from engine.align.checker import objective_values
-from engine.align.contiguity import territory_components
+from engine.align.contiguity import cut_off_pieces
 from engine.align.distances import centre_distances
 from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec
@@ -150,21 +150,15 @@ def _read(model: _Model, num_units: int) -> tuple[np.ndarray, np.ndarray]:
 def _add_cuts(model: _Model, graph: nx.Graph, centre: np.ndarray, assignment: np.ndarray) -> int:
     """Separator cuts for every piece of a territory that does not hold its centre."""
     added = 0
-    for t, c in enumerate(centre.tolist()):
-        for part in territory_components(graph, assignment, t):
-            if c in part:
-                continue
-            inside = set(part)
-            boundary = sorted({v for u in part for v in graph.neighbors(u)} - inside)
-            through = [(model.x[v, c], -1.0) for v in boundary if (v, c) in model.x]
-            for u in part:
-                expression = pulp.LpAffineExpression([(model.x[u, c], 1.0), *through])
-                name = f"separator_{model.cuts}"
-                model.problem.addConstraint(
-                    pulp.LpConstraint(expression, pulp.LpConstraintLE, name, 0)
-                )
-                model.cuts += 1
-                added += 1
+    for t, part, neighbours in cut_off_pieces(graph, assignment, centre):
+        c = int(centre[t])
+        through = [(model.x[v, c], -1.0) for v in neighbours if (v, c) in model.x]
+        for u in part:
+            expression = pulp.LpAffineExpression([(model.x[u, c], 1.0), *through])
+            name = f"separator_{model.cuts}"
+            model.problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, name, 0))
+            model.cuts += 1
+            added += 1
     return added
 
 
