@@ -36,7 +36,7 @@ from engine.align.checker import objective_values
 from engine.align.contiguity import cut_off_pieces
 from engine.align.distances import centre_distances
 from engine.align.inputs import AlignmentInputs
-from engine.align.model import ModelSpec
+from engine.align.model import ModelSpec, assignment_cost, cost_scale
 from engine.solver import SolverSettings, solve
 from engine.solver_status import SolverReport, SolveStatus, relative_gap
 
@@ -111,11 +111,9 @@ def _build(
                 through = [(x[v, c], -1.0) for v in sorted(graph.neighbors(u)) if (v, c) in x]
                 row([(x[u, c], 1.0), *through], pulp.LpConstraintLE, f"reach_{u}_{c}", 0)
 
-    weight = spec.compactness_weight if spec.compactness_weight is not None else np.ones(n)
-    cost = {key: float(weight[key[0]] * distance[key] ** spec.distance_power) for key in x}
-    positive = [value for value in cost.values() if value > 0]
-    scale = float(10.0 ** np.floor(np.log10(np.median(positive)))) if positive else 1.0
-    compact = pulp.LpAffineExpression([(v, cost[key] / scale) for key, v in x.items()])
+    cost = assignment_cost(spec, n, distance)
+    scale = cost_scale(cost, x)
+    compact = pulp.LpAffineExpression([(v, float(cost[key]) / scale) for key, v in x.items()])
     cut = None
     if spec.objective == "cut_edges" or spec.max_cut_edges is not None:
         border = [problem.add_variable(f"y_{a}_{b}", 0, 1) for a, b in inputs.edges.tolist()]

@@ -33,6 +33,7 @@ __all__ = [
     "assignment_cost",
     "build_model",
     "candidate_units",
+    "cost_scale",
 ]
 
 Objective = Literal["compactness", "cut_edges", "disruption"]
@@ -171,7 +172,7 @@ def build_model(
 
     model.cost = assignment_cost(spec, inputs.num_units, distance)
     scale = model.objective_scale = (
-        _cost_scale(model.cost, assign) if spec.objective == "compactness" else 1.0
+        cost_scale(model.cost, assign) if spec.objective == "compactness" else 1.0
     )
     compact = _expression([(v, float(model.cost[u, t]) / scale) for (u, t), v in assign.items()])
     cut = (
@@ -209,7 +210,7 @@ def build_model(
     return model
 
 
-def _cost_scale(cost: np.ndarray, assign: dict[tuple[int, int], pulp.LpVariable]) -> float:
+def cost_scale(cost: np.ndarray, assign: dict[tuple[int, int], pulp.LpVariable]) -> float:
     """A power of ten near the median positive coefficient (keeps HiGHS' numerics in range)."""
     values = np.asarray([cost[u, t] for u, t in assign])
     positive = values[np.isfinite(values) & (values > 0)]
