@@ -20,12 +20,26 @@ __all__ = ["TierOutcome", "plan_payout", "tiered_commission"]
 FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
+#: A measure this close (relative) to a tier boundary, threshold or cap is on it: sums of cents
+#: and ratios such as 411 068.80 / 513 836 are not exact in binary (0.7999999999999999), and a
+#: rounding error must not decide the tier.
+BOUNDARY_TOLERANCE = 1e-9
+
+
+def _snap_to_marks(measure: FloatArray, marks: list[float]) -> FloatArray:
+    """``measure`` with every value within :data:`BOUNDARY_TOLERANCE` of a mark set onto it."""
+    snapped = measure.copy()
+    for mark in marks:
+        close = np.abs(snapped - mark) <= BOUNDARY_TOLERANCE * max(1.0, abs(mark))
+        snapped[close] = mark
+    return snapped
+
 
 @dataclass(frozen=True)
 class TierOutcome:
     """Per payee: measure, tier reached, the amount of every tier, gate and cap results."""
 
-    measure: FloatArray  # the measure before caps (attainment, volume or growth)
+    measure: FloatArray  # before caps (attainment, volume or growth), set onto a mark within 1e-9
     counted: FloatArray  # the measure after the attainment cap and a finite last tier
     scale: FloatArray  # currency of base per unit of measure (quota, 1, baseline or TI)
     tier_index: npt.NDArray[np.int64]  # tier reached, -1 below the first tier
@@ -90,14 +104,18 @@ def tiered_commission(
     measure, scale = measure_and_scale(
         plan, revenue_array, quota=quota, target_incentive=target_incentive, baseline=baseline
     )
+    marks = [t.lower for t in plan.tiers] + [t.upper for t in plan.tiers if t.upper is not None]
+    marks += [m for m in (plan.threshold, plan.attainment_cap) if m is not None]
+    on_marks = _snap_to_marks(measure, marks)  # decides tiers and gates; amounts use measure
     lowers = np.array([tier.lower for tier in plan.tiers])
     uppers = np.array([np.inf if t.upper is None else t.upper for t in plan.tiers])
     rates = np.array(plan.tier_rates())
     limit = uppers[-1] if plan.attainment_cap is None else min(uppers[-1], plan.attainment_cap)
     counted = np.minimum(measure, limit)
-    attainment_capped = measure > limit
+    attainment_capped = on_marks > limit
     side: str = "right" if plan.boundary == "lower_inclusive" else "left"
-    tier_index = np.searchsorted(lowers, counted, side=side).astype(np.int64) - 1  # type: ignore[call-overload]
+    position = np.minimum(on_marks, limit)
+    tier_index = np.searchsorted(lowers, position, side=side).astype(np.int64) - 1  # type: ignore[call-overload]
     if plan.method == "marginal":
         portions = np.clip(counted[:, None] - lowers[None, :], 0.0, (uppers - lowers)[None, :])
     else:
@@ -109,7 +127,7 @@ def tiered_commission(
     gate = np.ones(size, dtype=bool)
     if plan.threshold is not None:
         lower_inclusive = plan.boundary == "lower_inclusive"
-        gate = measure >= plan.threshold if lower_inclusive else measure > plan.threshold
+        gate = on_marks >= plan.threshold if lower_inclusive else on_marks > plan.threshold
     if gates_passed is not None:
         gate = gate & np.broadcast_to(np.asarray(gates_passed, dtype=bool), (size,))
     total = np.where(gate, amounts.sum(axis=1), 0.0)
@@ -118,7 +136,7 @@ def tiered_commission(
         payout_capped = total > plan.payout_cap
         total = np.minimum(total, plan.payout_cap)
     return TierOutcome(
-        measure=measure,
+        measure=on_marks,
         counted=counted,
         scale=scale,
         tier_index=tier_index,

@@ -20,6 +20,12 @@ file's JSON Schema. The semantics (documented once, here):
   of attainment (rate 1.0 on ``[0, 1)`` pays 100 % of the target incentive at 100 % attainment;
   2.0 above quota is a 2× accelerator). A tier gives ``rate`` or ``multiplier`` × the plan's
   ``base_rate`` (> 1 an accelerator, < 1 a decelerator).
+* A measure within 1e-9 (relative) of a boundary, threshold or cap is on it: money sums and
+  ratios are not exact in binary floating point, and rounding noise must not decide the tier.
+* Money: payouts are rounded half up (commercial rounding) to ``money_decimals`` (default 2) per
+  payee, period and line — the tiered commission, each SPIFF, the clawbacks, an accrual — and
+  what is paid and owed is the sum of those rounded lines. Embedded examples and the optimizer's
+  cost curve use the unrounded amounts.
 * Order of application: attainment cap (measure counted up to it) → threshold and metric gates (on
   the uncapped measure; nothing is paid unless all pass; the threshold follows the boundary
   convention) → tiers → payout cap (on the tiered commission only) → SPIFFs → clawbacks → draw.
@@ -129,6 +135,12 @@ class Clawback(_Model):
     """Commission (and SPIFFs) on a deal cancelled within ``days`` of closing is reversed."""
 
     days: int = Field(ge=0, description="Window from the deal's date to its cancelled_on date.")
+    method: Literal["recompute", "average"] = Field(
+        "recompute",
+        description="recompute: reverse what the deal added (the credit period's commission "
+        "with the deal minus without it); average: the deal's credit × the credit period's "
+        "effective rate (commission ÷ revenue).",
+    )
 
 
 class TieredPlan(_Model):
@@ -166,7 +178,16 @@ class TieredPlan(_Model):
     attainment_cap: float | None = Field(
         None, description="Measure counted up to this value (tier_basis units)."
     )
-    payout_cap: float | None = Field(None, gt=0, description="Max tiered commission per period.")
+    payout_cap: float | None = Field(
+        None, gt=0, description="Max tiered commission per period (per window when accumulating)."
+    )
+    accumulate: Literal["period", "quarter", "year"] = Field(
+        "period",
+        description="period: each period is tiered on its own; quarter or year: tiers, threshold "
+        "and caps apply to the revenue accumulated since the window began (quarter- or "
+        "year-to-date) and each period pays the cumulative commission minus what earlier "
+        "periods of the window earned.",
+    )
     spiffs: list[Spiff] = Field(default_factory=list, description="Per-deal bonuses.")
     draw: Draw | None = Field(None, description="Draw against commission.")
     clawback: Clawback | None = Field(None, description="Reversal of cancelled deals.")
@@ -262,6 +283,14 @@ class IncentiveFile(_Model):
     description: str = ""
     period: Literal["month", "quarter", "year"] = Field(
         "quarter", description="Period length used to label deals that give a date, not a period."
+    )
+    money_decimals: int | None = Field(
+        2,
+        ge=0,
+        le=6,
+        description="Payout amounts (commission, each SPIFF, clawbacks, accruals, what is paid and "
+        "owed) are rounded half up to this many decimals, per payee and period; null keeps full "
+        "precision.",
     )
     plans: list[Plan] = Field(min_length=1, description="The plans.")
     tests: list[PlanTest] = Field(default_factory=list, description="Embedded examples.")

@@ -3,8 +3,10 @@
 ``lines`` has one row per step of the calculation of a payee's payout in a period, in order
 (``seq``): ``credit`` (what was credited; information only), ``attainment_cap``, ``gate``, ``tier``
 (one per tier paid: base × rate = amount), ``payout_cap``, ``spiff`` (one per SPIFF rule id),
-``clawback``, ``draw`` (top-up or recovery of the balance carried) and ``total`` (= paid). For MDF
-plans: ``credit``, ``accrual``, ``cap``, ``total_cap``, ``total``. ``amount`` is empty on
+``rounding`` (to ``money_decimals``, half up), ``earlier`` (an accumulating plan: the commission
+earlier periods of the window earned), ``clawback``, ``draw`` (top-up or recovery of the balance
+carried) and ``total`` (= paid). For MDF plans: ``credit``, ``accrual``, ``cap``, ``total_cap``,
+``rounding``, ``total``. ``amount`` is empty on
 information lines; the amounts of all steps before ``total`` add up to it.
 """
 
@@ -184,12 +186,21 @@ def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
             note=how,
         )
     uncapped = np.where(gate, tiers.amounts.sum(axis=1), 0.0)
+    window = "" if plan.accumulate == "period" else f" to date ({plan.accumulate})"
     lines.add(
         4,
         "payout_cap",
         tiers.payout_capped,
-        amount=run.commission - uncapped,
-        note=f"commission capped at {_money(plan.payout_cap or 0.0)}",
+        amount=tiers.commission - uncapped,
+        note=f"commission{window} capped at {_money(plan.payout_cap or 0.0)}",
+    )
+    lines.add(4, "rounding", run.rounding != 0, amount=run.rounding, note="rounded half up")
+    lines.add(
+        4,
+        "earlier",
+        run.earlier != 0,
+        amount=-run.earlier,
+        note=f"commission earned earlier this {plan.accumulate}",
     )
 
 
@@ -222,6 +233,11 @@ def _money_flow_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
             note=spiff_note,
         )
     days = plan.clawback.days if plan.clawback is not None else 0
+    how = (
+        "commission at the credit period's effective rate"
+        if plan.clawback is not None and plan.clawback.method == "average"
+        else "the commission they added to their credit period"
+    )
     lines.add(
         6,
         "clawback",
@@ -230,8 +246,8 @@ def _money_flow_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
         base=run.clawback_base,
         amount=-run.clawback,
         note=lambda c: (
-            f"deal(s) {run.clawback_notes.get(c, '')} cancelled within {days} "
-            "days: commission at the credit period's effective rate and SPIFFs reversed"
+            f"deal(s) {run.clawback_notes.get(c, '')} cancelled within {days} days: {how} "
+            "and SPIFFs reversed"
         ),
     )
     draw = plan.draw
@@ -293,20 +309,24 @@ def explain(run: PlanRun) -> pd.DataFrame:
         lines.add(
             4,
             "total_cap",
-            run.commission < per_period,
-            amount=run.commission - per_period,
+            run.commission - run.rounding < per_period - 1e-9,
+            amount=run.commission - run.rounding - per_period,
             note=f"cumulative accrual capped at {_money(plan.total_cap or 0.0)}",
         )
+        lines.add(4, "rounding", run.rounding != 0, amount=run.rounding, note="rounded half up")
     else:
         tiers = run.tiers
         assert tiers is not None
 
         def credit_note(c: int) -> str:
             text = f"{run.deals[c]:g} deal row(s)"
+            to_date = "" if plan.accumulate == "period" else f" {plan.accumulate} to date"
             if plan.tier_basis == "attainment":
-                return text + f"; attainment {tiers.measure[c] * 100:.1f} %"
+                return text + f"; attainment{to_date} {tiers.measure[c] * 100:.1f} %"
             if plan.tier_basis == "growth":
-                return text + f"; growth {tiers.measure[c] * 100:.1f} % over baseline"
+                return text + f"; growth{to_date} {tiers.measure[c] * 100:.1f} % over baseline"
+            if to_date:
+                return text + f"; volume{to_date} {_money(tiers.measure[c])}"
             return text
 
         lines.add(0, "credit", cells, base=run.revenue, note=credit_note)

@@ -7,19 +7,30 @@ loops, over periods (few), vectorised over payees. The table formats are in
 
 * **SPIFFs** pay per qualifying deal row (``amount`` × the row's split, or ``rate`` × its credit),
   capped per payee and period by ``max_per_period``; they are outside gates and the payout cap.
+* **Accumulation** (``accumulate: quarter | year``): tiers see the revenue credited since the
+  window began (per-period quotas, target incentives and baselines add up the same way; a quota
+  given once per payee is the window's); each period pays the commission to date minus what the
+  window's earlier periods earned.
 * **Clawbacks**: a deal cancelled at most ``days`` after its ``date`` reverses, in the period of the
-  cancellation, its commission at the *effective rate* of the period it was credited in (that
-  period's tiered commission ÷ credited revenue) plus the SPIFFs it earned.
+  cancellation, the SPIFFs it earned and its commission: by default (``recompute``) what the
+  cancelled deals added to their credit period's commission — that commission minus the one
+  without them — shared by credit; with ``average``, its credit × the credit period's effective
+  rate (tiered commission ÷ credited revenue).
 * **Balance and draws**: each payee carries a balance owed (``opening_balance`` in the targets,
   else 0). Per period, net = earned − balance; paid = max(draw, net) (draw 0 without one); the new
   balance is paid − net for a recoverable draw (the top-up is owed, recovered from later excess),
   and max(0, −net) for a non-recoverable one (the top-up is forgiven; only negative earnings from
   clawbacks carry). Without a draw, negative earnings are carried and recovered the same way.
+  The draw runs from each payee's first period — ``start_period`` in the targets, else the first
+  period with a deal or a targets row of its own — for ``max_periods`` periods.
+* **Money**: commission, each SPIFF, clawbacks, accruals, what is paid and the balance are rounded
+  half up to the file's ``money_decimals`` per payee and period.
 * **MDF**: accrual = rate × purchases, capped per period (``cap``) and cumulatively (``total_cap``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -69,6 +80,8 @@ class PlanRun:
     clawback: FloatArray = field(default_factory=lambda: np.zeros(0))
     clawback_base: FloatArray = field(default_factory=lambda: np.zeros(0))
     clawback_notes: dict[int, str] = field(default_factory=dict)
+    earlier: FloatArray = field(default_factory=lambda: np.zeros(0))  # earned before, in window
+    rounding: FloatArray = field(default_factory=lambda: np.zeros(0))  # rounded − exact
     opening: FloatArray = field(default_factory=lambda: np.zeros(0))
     draw: FloatArray = field(default_factory=lambda: np.zeros(0))
     paid: FloatArray = field(default_factory=lambda: np.zeros(0))
@@ -88,6 +101,23 @@ class PayoutResult:
     summary: pd.DataFrame
     lines: pd.DataFrame
     runs: tuple[PlanRun, ...] = ()
+
+
+#: Period labels accumulation understands: 2027, 2027-Q1, 2027-01.
+_PERIOD_LABEL = re.compile(r"(\d{4})(?:-(Q[1-4]|0[1-9]|1[0-2]))?")
+
+
+def _money(values: FloatArray, decimals: int | None) -> FloatArray:
+    """``values`` rounded half up (away from zero on a half) to ``decimals``; None: unchanged.
+
+    The scaled value is first rounded to 6 decimals, so that 905.005 (stored as 905.00499…)
+    rounds up to 905.01 as written, not down as its binary value would.
+    """
+    if decimals is None:
+        return values
+    factor = 10.0**decimals
+    scaled = np.round(np.abs(values) * factor, 6)
+    return np.sign(values) * np.floor(scaled + 0.5) / factor + 0.0  # + 0.0: no negative zero
 
 
 def _sums(cell: npt.NDArray[np.intp], weights: npt.ArrayLike, cells: int) -> FloatArray:
@@ -123,6 +153,7 @@ def _spiffs(
     rows: pd.DataFrame,
     cell: np.ndarray,
     cells: int,
+    decimals: int | None,
 ) -> tuple[tuple[SpiffRun, ...], FloatArray]:
     """Each SPIFF per cell, and the SPIFF amount each deal row earned (after caps)."""
     runs: list[SpiffRun] = []
@@ -149,9 +180,10 @@ def _spiffs(
         else:
             bonus = np.where(mask, (spiff.rate or 0.0) * credit, 0.0)
         uncapped = _sums(cell, bonus, cells)
-        amount = (
+        exact = (
             uncapped if spiff.max_per_period is None else np.minimum(uncapped, spiff.max_per_period)
         )
+        amount = _money(exact, decimals)
         factor = np.divide(amount, uncapped, out=np.ones(cells), where=uncapped != 0)
         per_row += bonus * factor[cell]
         runs.append(
@@ -160,16 +192,24 @@ def _spiffs(
                 _sums(cell, mask.astype(np.float64), cells),
                 _sums(cell, np.where(mask, credit, 0.0), cells),
                 amount,
-                amount < uncapped,
+                exact < uncapped,
             )
         )
     return tuple(runs), per_row
 
 
 def _carry(
-    plan: TieredPlan, earned: FloatArray, opening: FloatArray, shape: tuple[int, int]
+    plan: TieredPlan,
+    earned: FloatArray,
+    opening: FloatArray,
+    start: npt.NDArray[np.intp],
+    shape: tuple[int, int],
+    decimals: int | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Paid and balance after each period, and the balance before it; payees × periods."""
+    """Paid and balance after each period, and the balance before it; payees × periods.
+
+    A draw is paid from each payee's ``start`` period on (for ``max_periods`` periods).
+    """
     earned2 = earned.reshape(shape)
     paid = np.zeros(shape)
     before = np.zeros(shape)
@@ -177,19 +217,111 @@ def _carry(
     if not shape[0] or not shape[1]:
         return paid.ravel(), before.ravel(), after.ravel()
     balance = opening.reshape(shape)[:, 0].copy()
+    recoverable = plan.draw is None or plan.draw.type == "recoverable"
     for period in range(shape[1]):
         before[:, period] = balance
-        draw = 0.0
-        if plan.draw is not None and (
-            plan.draw.max_periods is None or period < plan.draw.max_periods
-        ):
-            draw = plan.draw.amount
-        net = earned2[:, period] - balance
+        draw = np.zeros(shape[0])
+        if plan.draw is not None:
+            since = period - start
+            on = since >= 0
+            if plan.draw.max_periods is not None:
+                on &= since < plan.draw.max_periods
+            draw = np.where(on, plan.draw.amount, 0.0)
+        net = _money(earned2[:, period] - balance, decimals)
         paid[:, period] = np.maximum(draw, net)
-        recoverable = plan.draw is None or plan.draw.type == "recoverable"
-        balance = paid[:, period] - net if recoverable else np.maximum(0.0, -net)
+        balance = _money(paid[:, period] - net if recoverable else np.maximum(0.0, -net), decimals)
         after[:, period] = balance
     return paid.ravel(), before.ravel(), after.ravel()
+
+
+def _calendar(labels: list[str]) -> list[str]:
+    """Every period from the first label to the last when all are years, quarters or months of
+    one kind (2027-Q1 … 2027-Q4: a quarter without deals still pays a draw); else ``labels``."""
+    matches = [_PERIOD_LABEL.fullmatch(str(label)) for label in labels]
+    if not labels or any(m is None for m in matches):
+        return labels
+    parts = [m.group(2) if m else None for m in matches]
+    kinds = {"Y" if part is None else "Q" if part[0] == "Q" else "M" for part in parts}
+    if len(kinds) != 1:
+        return labels
+    kind = freq = kinds.pop()
+    spans = pd.PeriodIndex([str(label).replace("-Q", "Q") for label in labels], freq=freq)
+    every = pd.period_range(spans.min(), spans.max(), freq=freq).astype(str)
+    return [label.replace("Q", "-Q") for label in every] if kind == "Q" else list(every)
+
+
+def _windows(
+    incentives: IncentiveFile, plan: TieredPlan, periods: np.ndarray
+) -> npt.NDArray[np.intp]:
+    """Index of the accumulation window (quarter or year) of each period label."""
+    if plan.accumulate == "period":
+        return np.arange(len(periods))
+    keys = []
+    for label in periods.tolist():
+        match = _PERIOD_LABEL.fullmatch(str(label))
+        part = match.group(2) if match else None
+        if match is None or (plan.accumulate == "quarter" and part is None):
+            raise incentives.rule_error(
+                f"accumulate: {plan.accumulate} needs period labels like 2027-Q1 or 2027-01"
+                + (" or 2027" if plan.accumulate == "year" else "")
+                + f"; got {label!r}",
+                plan.id,
+                plan.id,
+            )
+        year = match.group(1)
+        if plan.accumulate == "year":
+            keys.append(year)
+        elif part is not None and part.startswith("Q"):
+            keys.append(f"{year}-{part}")
+        else:
+            keys.append(f"{year}-Q{(int(part or 1) - 1) // 3 + 1}")
+    return pd.factorize(pd.Series(keys, dtype=object))[0].astype(np.intp)
+
+
+def _to_date(
+    values: FloatArray, window: npt.NDArray[np.intp], shape: tuple[int, int]
+) -> FloatArray:
+    """Running sums of per-cell ``values`` along each payee's periods, restarting per window."""
+    grid = values.reshape(shape)
+    out = np.empty(shape)
+    for key in np.unique(window):
+        columns = np.flatnonzero(window == key)
+        out[:, columns] = np.cumsum(grid[:, columns], axis=1)
+    return out.ravel()
+
+
+def _before(values: FloatArray, window: npt.NDArray[np.intp], shape: tuple[int, int]) -> FloatArray:
+    """Per cell, the value of the previous period of the same window (0 where a window begins)."""
+    grid = values.reshape(shape)
+    out = np.zeros(shape)
+    same = np.flatnonzero(window[1:] == window[:-1]) + 1
+    out[:, same] = grid[:, same - 1]
+    return out.ravel()
+
+
+def _starts(
+    targets: pd.DataFrame | None,
+    payees: np.ndarray,
+    periods: np.ndarray,
+    deals: FloatArray,
+    shape: tuple[int, int],
+    file: str | None,
+) -> npt.NDArray[np.intp]:
+    """Index of each payee's first period: ``start_period`` in the targets, else the first period
+    with a deal or a targets row of its own, else the first period of the grid."""
+    active = deals.reshape(shape) > 0
+    if targets is not None and isinstance(targets.index, pd.MultiIndex):
+        keys = pd.MultiIndex.from_arrays([np.repeat(payees, shape[1]), np.tile(periods, shape[0])])
+        active |= keys.isin(targets.index).reshape(shape)
+    start = np.where(active.any(axis=1), active.argmax(axis=1), 0).astype(np.intp)
+    if targets is not None and "start_period" in targets.columns:
+        given = targets["start_period"].groupby(level=0).first()
+        labels = given.reindex(pd.Index(payees)).to_numpy(dtype=object)
+        for row, label in enumerate(labels.tolist()):
+            if label is None or (isinstance(label, float) and np.isnan(label)):
+                continue
+            start[row] = int(np.searchsorted(periods, str(label)))
+    return start
 
 
 def _run_plan(
@@ -230,7 +362,7 @@ def _run_plan(
         labels |= set(cancel_labels[within].tolist())
     if through is not None:
         labels = {label for label in labels if label <= through} | {through}
-    periods = np.array(sorted(labels), dtype=object)
+    periods = np.array(_calendar(sorted(labels)), dtype=object)
     payees = np.array(sorted(set(pd.unique(payee_ids).tolist()) | set(listed)), dtype=object)
     shape = (len(payees), len(periods))
     cells = shape[0] * shape[1]
@@ -247,13 +379,17 @@ def _run_plan(
     revenue = _sums(cell, credit, cells)
     deals = _sums(cell, np.ones(len(cell)), cells)
     zeros = np.zeros(cells)
+    decimals = incentives.money_decimals
     if isinstance(plan, MdfPlan):
-        accrual = np.maximum(revenue, 0.0) * plan.rate
+        exact = np.maximum(revenue, 0.0) * plan.rate
         if plan.cap is not None:
-            accrual = np.minimum(accrual, plan.cap)
+            exact = np.minimum(exact, plan.cap)
+        accrual = _money(exact, decimals)
         if plan.total_cap is not None:
             cumulative = np.minimum(np.cumsum(accrual.reshape(shape), axis=1), plan.total_cap)
-            accrual = np.diff(cumulative, axis=1, prepend=0.0).ravel()
+            capped = np.diff(cumulative, axis=1, prepend=0.0).ravel()
+            exact = exact + (capped - accrual)
+            accrual = _money(capped, decimals)
         return PlanRun(
             plan,
             tuple(payees),
@@ -263,6 +399,8 @@ def _run_plan(
             accrual,
             clawback=zeros,
             clawback_base=zeros,
+            earlier=zeros,
+            rounding=accrual - exact,
             opening=zeros,
             draw=zeros,
             paid=accrual,
@@ -272,38 +410,68 @@ def _run_plan(
         name: lookup_targets(targets, name, cell_payees, cell_periods)
         for name in ("quota", "target_incentive", "baseline", "opening_balance")
     }
+    window = _windows(incentives, plan, periods)
+    to_date = plan.accumulate != "period"
+    per_period_targets = targets is not None and isinstance(targets.index, pd.MultiIndex)
+    measured = _to_date(revenue, window, shape) if to_date else revenue
+
+    def values(name: str) -> FloatArray | None:
+        # per-period quotas (and the like) accumulate with the revenue: quota-to-date
+        found = look[name]
+        if found is None or not (to_date and per_period_targets):
+            return found
+        return _to_date(np.nan_to_num(found), window, shape)
+
     kwargs: dict[str, FloatArray] = {}
     if plan.tier_basis == "attainment":
         kwargs["quota"] = required_values(
-            look["quota"], plan.quota, revenue, "quota", cell_payees, targets_file
+            values("quota"), plan.quota, measured, "quota", cell_payees, targets_file
         )
     if plan.tier_basis == "growth":
         kwargs["baseline"] = required_values(
-            look["baseline"], None, revenue, "baseline", cell_payees, targets_file
+            values("baseline"), None, measured, "baseline", cell_payees, targets_file
         )
     if plan.rate_basis == "target_incentive":
         kwargs["target_incentive"] = required_values(
-            look["target_incentive"],
+            values("target_incentive"),
             plan.target_incentive,
-            revenue,
+            measured,
             "target_incentive",
             cell_payees,
             targets_file,
         )
     gates = _gates(incentives, plan, targets, cell_payees, cell_periods)
-    tiers = tiered_commission(plan, revenue, gates_passed=gates, **kwargs)
-    spiffs, row_spiff = _spiffs(incentives, plan, rows, cell, cells)
+    tiers = tiered_commission(plan, measured, gates_passed=gates, **kwargs)
+    total = _money(tiers.commission, decimals)  # to date when accumulating
+    earlier = _before(total, window, shape) if to_date else zeros
+    commission = _money(total - earlier, decimals)
+    spiffs, row_spiff = _spiffs(incentives, plan, rows, cell, cells, decimals)
     clawback = np.zeros(cells)
     clawback_base = np.zeros(cells)
     notes: dict[int, str] = {}
     if within.any():
-        rate = np.divide(tiers.commission, revenue, out=np.zeros(cells), where=revenue > 0)
-        reversed_amount = (credit * rate[cell] + row_spiff)[within]
+        if plan.clawback is not None and plan.clawback.method == "average":
+            rate = np.divide(tiers.commission, measured, out=np.zeros(cells), where=measured > 0)
+            deal_commission = credit * rate[cell]
+        else:  # what the cancelled deals added to their credit period's commission
+            cancelled = _sums(cell, np.where(within, credit, 0.0), cells)
+            without = tiered_commission(plan, measured - cancelled, gates_passed=gates, **kwargs)
+            added = tiers.commission - without.commission
+            count = _sums(cell, within.astype(np.float64), cells)
+            share = np.where(
+                cancelled[cell] != 0,
+                np.divide(
+                    credit, cancelled[cell], out=np.zeros(len(cell)), where=cancelled[cell] != 0
+                ),
+                1.0 / np.maximum(count[cell], 1.0),
+            )
+            deal_commission = added[cell] * share
+        reversed_amount = (deal_commission + row_spiff)[within]
         cancel_labels = rows["_cancel_period"].to_numpy(dtype=object)[within]
         target_cell = (
             cell[within] - cell[within] % shape[1] + period_index.get_indexer(cancel_labels)
         )
-        clawback = _sums(target_cell, reversed_amount, cells)
+        clawback = _money(_sums(target_cell, reversed_amount, cells), decimals)
         clawback_base = _sums(target_cell, credit[within], cells)
         deal_ids = (rows["deal"] if "deal" in rows else rows.index.to_series()).astype(str)
         grouped = pd.Series(deal_ids.to_numpy()[within]).groupby(target_cell, sort=True)
@@ -316,15 +484,21 @@ def _run_plan(
         tuple(periods),
         deals,
         revenue,
-        tiers.commission,
+        commission,
         tiers,
         spiffs,
         clawback,
         clawback_base,
         notes,
+        earlier=earlier,
+        rounding=total - tiers.commission,
     )
-    paid, before, after = _carry(plan, run.earned, opening, shape)
-    return replace(run, opening=before, draw=paid - run.earned, paid=paid, balance=after)
+    start = _starts(targets, payees, periods, deals, shape, targets_file)
+    earned = _money(run.earned, decimals)
+    paid, before, after = _carry(plan, earned, opening, start, shape, decimals)
+    return replace(
+        run, opening=before, draw=_money(paid - earned, decimals), paid=paid, balance=after
+    )
 
 
 def compute_payouts(

@@ -1,0 +1,237 @@
+"""Commission conventions from published worked examples: exact boundaries reached by sums of
+cents, half-up rounding to cents, quarter- and year-to-date accumulation, draws that start with
+the payee, and the shipped plans on those edge cases."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.rules.commission import plan_payout
+from engine.rules.incentives import IncentiveFile, TieredPlan, load_incentives, parse_incentives
+from engine.rules.payouts import _money, compute_payouts
+
+SHIPPED = Path(__file__).resolve().parents[1] / "rules" / "incentives.yaml"
+
+
+def plans(money_decimals: int | None = 2, **fields: Any) -> IncentiveFile:
+    body: dict[str, Any] = {"id": "p", "kind": "commission", "method": "marginal",
+                            "tier_basis": "volume", "tiers": [{"from": 0, "rate": 0.1}],
+                            **fields}  # fmt: skip
+    return parse_incentives(
+        {"kind": "incentive_plans", "money_decimals": money_decimals, "plans": [body]}
+    )
+
+
+def summary_of(result: Any, column: str, payee: str = "A") -> list[float]:
+    table = result.summary
+    return table.loc[table["payee"] == payee, column].tolist()
+
+
+# --- exact boundaries ---------------------------------------------------------------------------
+
+
+def test_three_invoices_adding_up_to_a_boundary_reach_the_tier_starting_there() -> None:
+    # Oracle "Equal Tier Values": an amount equal to the To of one tier and the From of the next
+    # uses the higher tier. 29 465.07 + 573 948.07 + 396 586.86 = 1 000 000.00 (in decimal; the
+    # binary sum is 999 999.9999999999): gold, 3 % of all purchases.
+    shipped = load_incentives(SHIPPED)
+    actuals = pd.DataFrame({"partner": ["P"] * 3, "period": ["2027-Q1"] * 3,
+                            "amount": [29_465.07, 573_948.07, 396_586.86]})  # fmt: skip
+    result = compute_payouts(shipped, actuals, plans=["distributor_volume_rebate"])
+    assert summary_of(result, "tier", "P") == ["gold"]
+    assert summary_of(result, "paid", "P") == [30_000.0]
+
+
+def test_a_threshold_met_exactly_by_a_sum_of_deals_pays() -> None:
+    # field_ae: threshold 50 % of a 200 000 quota; three deals add up to exactly 100 000.
+    shipped = load_incentives(SHIPPED)
+    actuals = pd.DataFrame({"rep": ["A"] * 3, "period": ["2027-Q1"] * 3,
+                            "amount": [40_766.49, 53_489.22, 5_744.29]})  # fmt: skip
+    targets = pd.DataFrame({"id": ["A"], "quota": [200_000.0]})
+    result = compute_payouts(shipped, actuals, targets=targets, plans=["field_ae"])
+    assert summary_of(result, "commission") == [5_000.0]
+
+
+@pytest.mark.parametrize("quota", [513_836.0, 100.0, 7.0, 123_457.0])
+def test_an_attainment_ratio_on_a_boundary_is_on_it(quota: float) -> None:
+    # 411 068.80 / 513 836 = 0.7999999999999999 in binary; exactly 80 % in decimal.
+    revenue = round(0.8 * quota, 2)
+    tiers = [{"id": "low", "from": 0, "to": 0.8, "rate": 0.01},
+             {"id": "high", "from": 0.8, "rate": 0.02}]  # fmt: skip
+    plan = plans(tier_basis="attainment", method="retroactive", tiers=tiers).plans[0]
+    assert isinstance(plan, TieredPlan)
+    assert plan_payout(plan, revenue, quota=quota) == pytest.approx(0.02 * revenue)
+
+
+@pytest.mark.parametrize(
+    ("revenue", "baseline"), [(575_000, 500_000), (115, 100), (230_000, 200_000)]
+)
+def test_growth_of_exactly_fifteen_percent_reaches_the_fifteen_percent_tier(
+    revenue: float, baseline: float
+) -> None:
+    # 575 000 / 500 000 − 1 = 0.1499999999999999 in binary.
+    tiers = [{"from": 0.05, "to": 0.15, "rate": 0.02}, {"from": 0.15, "rate": 0.04}]
+    plan = plans(tier_basis="growth", method="retroactive", tiers=tiers, threshold=0.15).plans[0]
+    assert isinstance(plan, TieredPlan)
+    assert plan_payout(plan, revenue, baseline=baseline) == pytest.approx(0.04 * revenue)
+
+
+def test_a_measure_clearly_below_a_boundary_stays_below() -> None:
+    tiers = [{"from": 0, "to": 1, "rate": 0.01}, {"from": 1, "rate": 0.02}]
+    plan = plans(tier_basis="attainment", method="retroactive", tiers=tiers).plans[0]
+    assert isinstance(plan, TieredPlan)
+    assert plan_payout(plan, 99_999.99, quota=100_000) == pytest.approx(999.9999)
+
+
+# --- rounding -----------------------------------------------------------------------------------
+
+
+def test_amounts_round_half_up_to_cents_per_line() -> None:
+    # 10 % of 9 050.05 = 905.005 (stored as 905.00499…): commercial rounding gives 905.01.
+    actuals = pd.DataFrame({"rep": ["A"], "period": ["Q1"], "amount": [9_050.05]})
+    result = compute_payouts(plans(), actuals)
+    assert summary_of(result, "commission") == [905.01]
+    assert summary_of(result, "paid") == [905.01]
+    lines = result.lines
+    rounding = lines[lines["step"] == "rounding"]["amount"].tolist()
+    assert rounding == pytest.approx([0.005])
+    steps = lines[lines["step"] != "total"]["amount"].sum()
+    assert steps == pytest.approx(lines[lines["step"] == "total"]["amount"].iloc[0])
+    exact = compute_payouts(plans(money_decimals=None), actuals)
+    assert summary_of(exact, "commission") == [pytest.approx(905.005)]
+
+
+def test_money_rounds_half_away_from_zero_as_written() -> None:
+    values = np.array([905.005, -905.005, 0.125, -0.125, 2.675, 1.004999, -0.001, 0.0])
+    assert _money(values, 2).tolist() == [905.01, -905.01, 0.13, -0.13, 2.68, 1.0, 0.0, 0.0]
+    assert _money(values, None) is values
+    assert _money(np.array([12.5, 13.5]), 0).tolist() == [13.0, 14.0]
+
+
+def test_sums_of_rounded_lines_carry_no_binary_noise() -> None:
+    # 0.1 + 0.2-style noise: three SPIFFs of 733.33 and a commission of 0.01.
+    actuals = pd.DataFrame({"rep": ["A"] * 3, "period": ["Q1"] * 3, "amount": [0.03, 0.03, 0.04]})
+    spiffs = [{"id": "s", "when": {"amount": "> 0"}, "amount": 733.33}]
+    result = compute_payouts(plans(spiffs=spiffs), actuals)
+    assert summary_of(result, "paid") == [2_199.99 + 0.01]
+    assert repr(summary_of(result, "paid")[0]) == "2200.0"
+
+
+# --- accumulation -------------------------------------------------------------------------------
+
+
+def test_quarter_to_date_tiers_pay_the_increment_each_month() -> None:
+    # Salesforce Spiff (mamount, Trailhead): 4 % up to 150 000 of quarterly bookings, 6 % above.
+    # January 145 000 → 5 800. February 20 000: 5 000 at 4 % and 15 000 at 6 % = 1 100.
+    # March (no deals) pays nothing; April starts a new quarter: 10 000 at 4 % = 400.
+    tiers = [{"from": 0, "to": 150_000, "rate": 0.04}, {"from": 150_000, "rate": 0.06}]
+    actuals = pd.DataFrame({"rep": ["A"] * 3, "period": ["2027-01", "2027-02", "2027-04"],
+                            "amount": [145_000, 20_000, 10_000]})  # fmt: skip
+    result = compute_payouts(plans(tiers=tiers, accumulate="quarter"), actuals)
+    assert summary_of(result, "period") == ["2027-01", "2027-02", "2027-03", "2027-04"]
+    assert summary_of(result, "commission") == [5_800.0, 1_100.0, 0.0, 400.0]
+    assert summary_of(result, "measure") == [145_000, 165_000, 165_000, 10_000]
+    per_month = compute_payouts(plans(tiers=tiers), actuals)
+    assert summary_of(per_month, "commission") == [5_800.0, 800.0, 0.0, 400.0]
+    lines = result.lines
+    february = lines[lines["period"] == "2027-02"]
+    assert february.loc[february["step"] == "earlier", "amount"].tolist() == [-5_800.0]
+    assert february[february["step"] != "total"]["amount"].sum() == pytest.approx(1_100.0)
+
+
+def test_year_to_date_attainment_against_the_quota_to_date() -> None:
+    # quarterly quotas of 100 000; 5 % to 100 % of the quota to date, 10 % above; threshold
+    # 50 %. Q1 40 000 (40 %): nothing. Q2 90 000 → 130 000 of 200 000 (65 %): 6 500 to date.
+    # Q3 170 000 → 300 000 of 300 000 (100 %): 15 000 to date, 8 500 this quarter.
+    tiers = [{"from": 0, "to": 1, "rate": 0.05}, {"from": 1, "rate": 0.10}]
+    plan = plans(tier_basis="attainment", tiers=tiers, threshold=0.5, accumulate="year")
+    actuals = pd.DataFrame({"rep": ["A"] * 3, "period": ["2027-Q1", "2027-Q2", "2027-Q3"],
+                            "amount": [40_000, 90_000, 170_000]})  # fmt: skip
+    targets = pd.DataFrame({"id": ["A"] * 3, "period": ["2027-Q1", "2027-Q2", "2027-Q3"],
+                            "quota": [100_000.0] * 3})  # fmt: skip
+    result = compute_payouts(plan, actuals, targets=targets)
+    assert summary_of(result, "commission") == [0.0, 6_500.0, 8_500.0]
+    assert summary_of(result, "measure") == pytest.approx([0.4, 0.65, 1.0])
+    assert summary_of(result, "tier")[-1] == "t2"  # exactly 100 % of the quota to date
+
+
+def test_an_annual_quota_given_once_is_the_windows_quota() -> None:
+    tiers = [{"from": 0, "to": 1, "rate": 0.05}, {"from": 1, "rate": 0.10}]
+    plan = plans(tier_basis="attainment", tiers=tiers, accumulate="year")
+    actuals = pd.DataFrame({"rep": ["A"] * 2, "period": ["2027-Q1", "2027-Q2"],
+                            "amount": [300_000, 200_000]})  # fmt: skip
+    targets = pd.DataFrame({"id": ["A"], "quota": [400_000.0]})
+    result = compute_payouts(plan, actuals, targets=targets)
+    # 300 000 → 15 000; 500 000 of 400 000 → 20 000 + 10 000 = 30 000 to date, 15 000 in Q2.
+    assert summary_of(result, "commission") == [15_000.0, 15_000.0]
+
+
+def test_accumulating_needs_period_labels_it_can_read() -> None:
+    actuals = pd.DataFrame({"rep": ["A"], "period": ["spring"], "amount": [1.0]})
+    with pytest.raises(Exception, match="2027-Q1"):
+        compute_payouts(plans(accumulate="year"), actuals)
+    yearly = pd.DataFrame({"rep": ["A"], "period": ["2027"], "amount": [1.0]})
+    with pytest.raises(Exception, match="accumulate: quarter"):
+        compute_payouts(plans(accumulate="quarter"), yearly)
+
+
+def test_accumulated_lines_add_up_and_money_is_conserved() -> None:
+    rng = np.random.default_rng(3)
+    months = [f"2027-{m:02d}" for m in range(1, 13)]
+    actuals = pd.DataFrame({"rep": rng.choice(["A", "B", "C"], 300),
+                            "period": rng.choice(months, 300),
+                            "amount": rng.uniform(-2_000, 30_000, 300).round(2)})  # fmt: skip
+    tiers = [{"from": 0, "to": 1, "rate": 0.04}, {"from": 1, "to": 1.5, "rate": 0.08},
+             {"from": 1.5, "rate": 0.02}]  # fmt: skip
+    plan = plans(tier_basis="attainment", quota=400_000, tiers=tiers, threshold=0.3,
+                 payout_cap=20_000, accumulate="quarter",
+                 draw={"type": "recoverable", "amount": 1_500})  # fmt: skip
+    result = compute_payouts(plan, actuals)
+    lines = result.lines
+    steps = lines[lines["step"] != "total"].groupby(["payee", "period"])["amount"].sum()
+    totals = lines[lines["step"] == "total"].set_index(["payee", "period"])["amount"]
+    assert np.allclose(steps.reindex(totals.index).to_numpy(), totals.to_numpy())
+    table = result.summary
+    table["quarter"] = table["period"].str[5:7].astype(int).sub(1) // 3
+    for (_, _), block in table.groupby(["payee", "quarter"]):
+        to_date = plan_payout(plan.plans[0], block["revenue"].sum())  # type: ignore[arg-type]
+        assert block["commission"].sum() == pytest.approx(to_date, abs=0.01)
+    for _, payee in table.groupby("payee"):
+        owed = payee["balance"].iloc[-1]
+        assert payee["paid"].sum() - payee["earned"].sum() == pytest.approx(owed, abs=1e-6)
+
+
+# --- draws --------------------------------------------------------------------------------------
+
+
+def test_a_draw_starts_with_the_payees_first_period() -> None:
+    # A sells from Q1, B (hired in Q3) from Q3; a 2-period draw of 3 000: A in Q1–Q2, B in Q3–Q4.
+    draw = {"type": "recoverable", "amount": 3_000, "max_periods": 2}
+    actuals = pd.DataFrame({"rep": ["A", "B", "A"], "period": ["2027-Q1", "2027-Q3", "2027-Q4"],
+                            "amount": [1_000, 1_000, 1_000]})  # fmt: skip
+    result = compute_payouts(plans(draw=draw), actuals)
+    assert summary_of(result, "paid", "A") == [3_000, 3_000, 0, 0]
+    assert summary_of(result, "paid", "B") == [0, 0, 3_000, 3_000]
+    # a start_period in the targets wins: B was hired in Q2, before its first deal
+    targets = pd.DataFrame({"id": ["A", "B"], "start_period": [None, "2027-Q2"]})
+    hired = compute_payouts(plans(draw=draw), actuals, targets=targets)
+    assert summary_of(hired, "paid", "B") == [0, 3_000, 3_000, 0]
+
+
+# --- the shipped plans --------------------------------------------------------------------------
+
+
+def test_shipped_inside_sales_pays_the_target_incentive_at_quota() -> None:
+    shipped = load_incentives(SHIPPED)
+    plan = shipped.plan("inside_sales")
+    assert isinstance(plan, TieredPlan)
+    at_quota = plan_payout(plan, 513_836.0, quota=513_836.0)
+    assert at_quota == pytest.approx(plan.target_incentive)
+    payouts = [plan_payout(plan, q * 1_000.0, quota=100_000.0) for q in range(0, 200)]
+    assert all(b >= a for a, b in itertools.pairwise(payouts))  # no cliff
