@@ -19,6 +19,7 @@ single output in DMN, as in salesnet); the level-3 cases need FEEL beyond decisi
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from engine.rules import (
     evaluate_record,
     load_rules,
     parse_condition,
+    parse_rules,
     run_tests,
 )
 from engine.rules.testing import normalize_value
@@ -492,3 +494,59 @@ def test_priority_and_output_order_rank_by_output_values() -> None:
         ["c", "b", "a"],
         ["c", "d", "b", "a"],
     ]
+
+
+# FEEL: e in (t1, t2) is e in t1 or e in t2 — a union keeps a closed end from either test
+UNIONS = [
+    (">= 5, > 5", {5: True, 4.9: False, 6: True}),
+    ("[1..10], (1..5]", {1: True, 0.5: False, 10: True, 10.5: False}),
+    ("(1..5], [1..10]", {1: True, 10: True}),
+    ("[1..5), [1..5]", {5: True, 1: True}),
+    (">= 2, != 2", {2: True, -100: True, 1e9: True}),
+    ("< 3, <= 3", {3: True, 3.1: False}),
+    ("not([1..10], (1..5])", {1: False, 10: False, 0: True, 11: True}),
+    ("not(>= 5, > 5)", {5: False, 4: True}),
+]
+
+
+@pytest.mark.parametrize(("cell", "expected"), UNIONS)
+def test_unions_of_unary_tests_keep_closed_ends(cell: str, expected: dict[float, bool]) -> None:
+    condition = parse_condition(cell, column="x")
+    for value, matches in expected.items():
+        assert condition.matches(value) is matches, (cell, value)
+    mask = condition.mask(pd.Series(list(expected), dtype=float))
+    assert mask.tolist() == list(expected.values())
+
+
+@pytest.mark.parametrize(
+    ("spelled", "policy", "aggregation"),
+    [("UNIQUE", "unique", None), ("U", "unique", None), ("RULE ORDER", "rule_order", None),
+     ("Any", "any", None), ("F", "first", None), ("C", "collect", None),
+     ("C+", "collect", "sum"), ("C#", "collect", "count"), ("C<", "collect", "min"),
+     ("C>", "collect", "max"), ("COLLECT", "collect", None)],
+)  # fmt: skip
+def test_dmn_spellings_of_hit_policies(spelled: str, policy: str, aggregation: str | None) -> None:
+    text = (
+        "kind: decision_table\nid: t\n"
+        f"hit_policy: {spelled!r}\n"
+        "inputs: [{name: x, type: number}]\noutputs: [{name: y, type: number}]\n"
+        "rules:\n  - {id: a, when: {x: '>= 0'}, then: {y: 1}}\n"
+        "  - {id: b, when: {x: '>= 1'}, then: {y: 2}}\n"
+    )
+    (table,) = parse_rules(text).tables
+    assert (table.hit_policy.value, getattr(table.aggregation, "value", None)) == (
+        policy,
+        aggregation,
+    )
+
+
+def test_decimal_inputs_are_numbers_on_both_paths() -> None:
+    condition = parse_condition("[1..5)", column="x")
+    assert condition.matches(Decimal("1")) and not condition.matches(Decimal("5"))
+    assert condition.mask(pd.Series([Decimal("1"), Decimal("5")])).tolist() == [True, False]
+
+
+def test_feel_unicode_escapes_in_string_literals() -> None:
+    condition = parse_condition('"\\u0041bc", "\\U01F600"', column="s")
+    assert condition.matches("Abc") and condition.matches("😀")
+    assert not condition.matches("\\u0041bc")

@@ -75,9 +75,16 @@ class ParsedCell:
     negated: bool
 
 
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if len(code) > 1:  # FEEL \uXXXX or \UXXXXXX
+        point = int(code[1:], 16)
+        return chr(point) if point <= 0x10FFFF else match.group(0)
+    return _ESCAPES.get(code, code)
+
+
 def _unquote(text: str) -> str:
-    body = text[1:-1]
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body)
+    return re.sub(r"\\(u[0-9a-fA-F]{4}|U[0-9a-fA-F]{6}|.)", _unescape, text[1:-1])
 
 
 class _Parser:

@@ -117,8 +117,14 @@ def normalize_intervals(intervals: Sequence[Interval]) -> tuple[Interval, ...]:
                 iv.low == last.high and (iv.low_closed or last.high_closed)
             )
             if touches:
-                if iv.high > last.high or (iv.high == last.high and iv.high_closed):
-                    merged[-1] = Interval(last.low, iv.high, last.low_closed, iv.high_closed)
+                # a union keeps a closed end from either side: [1..10] ∪ (1..5] = [1..10]
+                low_closed = last.low_closed or (iv.low == last.low and iv.low_closed)
+                high, high_closed = last.high, last.high_closed
+                if iv.high > last.high:
+                    high, high_closed = iv.high, iv.high_closed
+                elif iv.high == last.high:
+                    high_closed = last.high_closed or iv.high_closed
+                merged[-1] = Interval(last.low, high, low_closed, high_closed)
                 continue
         merged.append(iv)
     return tuple(merged)

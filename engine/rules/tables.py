@@ -41,7 +41,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "Aggregation",
@@ -173,6 +173,38 @@ class DecisionTable(_Model):
     effective_until: dt.date | None = None
     rules: list[RuleRow] = Field(min_length=1)
     tests: list[RuleTest] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dmn_spellings(cls, data: Any) -> Any:
+        """Accept the DMN spellings of hit policies: ``UNIQUE``, ``RULE ORDER``, ``U``, ``C+`` …"""
+        if not isinstance(data, dict) or not isinstance(data.get("hit_policy"), str):
+            return data
+        spelled = data["hit_policy"].strip().upper().replace("_", " ")
+        if spelled in _DMN_POLICIES:
+            data = {**data, "hit_policy": _DMN_POLICIES[spelled]}
+        elif spelled[:1] == "C" and spelled[1:].strip() in _DMN_AGGREGATIONS:
+            aggregation = _DMN_AGGREGATIONS[spelled[1:].strip()]
+            if data.get("aggregation") not in (None, aggregation):
+                return data  # a conflicting aggregation: validation names the policy
+            data = {**data, "hit_policy": "collect", "aggregation": aggregation}
+        if isinstance(data.get("aggregation"), str):
+            word = data["aggregation"].strip().upper()
+            data = {**data, "aggregation": _DMN_AGGREGATIONS.get(word, data["aggregation"])}
+        return data
+
+
+#: DMN names and single-letter abbreviations of the hit policies.
+_DMN_POLICIES = {
+    **{policy.value.upper().replace("_", " "): policy.value for policy in HitPolicy},
+    "U": "unique", "A": "any", "P": "priority", "F": "first", "R": "rule_order",
+    "O": "output_order", "C": "collect",
+}  # fmt: skip
+#: DMN names and symbols of the collect aggregations (C+, C#, C<, C>).
+_DMN_AGGREGATIONS = {
+    "SUM": "sum", "COUNT": "count", "MIN": "min", "MAX": "max",
+    "+": "sum", "#": "count", "<": "min", ">": "max",
+}  # fmt: skip
 
 
 class DecisionTableSet(_Model):

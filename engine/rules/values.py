@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -29,7 +31,7 @@ def value_kind(value: object) -> str:
     """``number``, ``string``, ``boolean`` or ``other`` for one non-null value."""
     if isinstance(value, bool | np.bool_):
         return "boolean"
-    if isinstance(value, int | float | np.integer | np.floating):
+    if isinstance(value, int | float | np.integer | np.floating | Decimal | Fraction):
         return "number"
     if isinstance(value, str):
         return "string"
