@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "DataError",
     "DataIssue",
+    "OutputError",
     "RuleError",
     "SalesnetError",
     "ScenarioError",
@@ -129,3 +130,12 @@ class SolveError(SalesnetError):
         self.message = message
         self.scenario = scenario
         super().__init__(f"scenario {scenario!r}: {message}" if scenario else message)
+
+
+class OutputError(SalesnetError):
+    """Outputs cannot go where they were asked to (a dataset folder, an input file, no access)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from engine.batch import BatchJob, BatchResult, run_batch
 from engine.data.dataset import Dataset
-from engine.errors import SalesnetError, ScenarioError
+from engine.errors import OutputError, SalesnetError, ScenarioError
 from engine.optimize.inputs import PlanningInputs
 from engine.optimize.rule_inputs import rule_inputs
 from engine.optimize.run import solve
@@ -34,6 +35,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "BrokenScenario",
     "batch_job",
+    "check_output_folder",
     "plan_report",
     "plan_scenario",
     "run_scenarios",
@@ -154,6 +156,7 @@ def write_outputs(
     are left alone.
     """
     out = Path(folder)
+    check_output_folder(out)
     earlier = _earlier_outputs(out)
     written: list[Path] = []
     if "json" in formats or "csv" in formats:
@@ -174,6 +177,25 @@ def write_outputs(
     for stale in sorted(earlier - set(written)):
         stale.unlink(missing_ok=True)
     return written
+
+
+def check_output_folder(folder: str | Path) -> None:
+    """Refuse, before any work, a plan folder that is a file, holds a dataset (the plan's
+    ``partners.csv`` or ``budgets.csv`` would replace the data's) or cannot be written."""
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise OutputError(str(out), "is a file; expected a folder for the plan's files")
+    if (out / "dataset.yaml").exists():
+        raise OutputError(
+            str(out),
+            "holds a dataset (dataset.yaml): the plan's tables would overwrite its files; "
+            "choose another --out folder",
+        )
+    existing = next((p for p in (out, *out.absolute().parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise OutputError(str(out), f"cannot be created: {existing} is a file")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(str(out), f"cannot be written: no write permission on {existing}")
 
 
 def _earlier_outputs(out: Path) -> set[Path]:

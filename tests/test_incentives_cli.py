@@ -61,3 +61,58 @@ def test_bad_input_raises_the_package_error(files: dict[str, str], tmp_path: Pat
     assert isinstance(result.exception, DataError)
     assert "row 2" in str(result.exception) and "'amount'" in str(result.exception)
     assert not Path(files["out"]).exists()
+
+
+DEMO = Path(__file__).resolve().parents[1] / "engine" / "demo" / "data" / "midwest"
+
+
+def test_the_readme_payouts_command_runs_on_the_demo(tmp_path: Path) -> None:
+    # every shipped plan, including the partner plans nobody in the demo actuals is paid by
+    out = tmp_path / "payouts.csv"
+    args = [str(RULES / "incentives.yaml"), "--actuals", str(DEMO / "actuals.csv"),
+            "--quotas", str(DEMO / "reps.csv"), "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(payouts, args)
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out)
+    assert {"field_ae", "inside_sales"} <= set(summary["plan"])
+    assert (summary["paid"] >= 0).all()
+
+
+@pytest.mark.parametrize("clash", ["lines", "actuals"])
+def test_outputs_never_overwrite_each_other_or_an_input(files: dict[str, str], clash: str) -> None:
+    target = files["out"] if clash == "lines" else files["actuals"]
+    args = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--quotas",
+            files["reps"], "--plan", "field_ae", "--out", files["out"], "--lines", target]  # fmt: skip
+    if clash == "actuals":
+        args[args.index("--out") + 1] = files["actuals"]
+        args = args[:-2]
+    before = Path(files["actuals"]).read_bytes()
+    result = CliRunner().invoke(payouts, args)
+    assert result.exit_code == 2
+    assert ("same file" if clash == "lines" else "would overwrite the input") in result.output
+    assert Path(files["actuals"]).read_bytes() == before
+
+
+def test_a_period_not_in_the_actuals_is_refused_but_a_later_one_is_not(
+    files: dict[str, str],
+) -> None:
+    base = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--quotas",
+            files["reps"], "--plan", "field_ae", "--out", files["out"]]  # fmt: skip
+    for typo in ("2027-q1", "2099-Q9", "Q1"):
+        with pytest.raises(DataError, match="a period of the actuals"):
+            CliRunner().invoke(payouts, [*base, "--period", typo], catch_exceptions=False)
+    later = CliRunner().invoke(payouts, [*base, "--period", "2027-Q3"])
+    assert later.exit_code == 0, later.output
+    summary = pd.read_csv(files["out"], dtype={"payee": str})
+    # Q3 has no deals; R2's recoverable draw (max 2 periods from its first, Q1) has ended, and
+    # the balance it owes carries: nothing is paid
+    assert set(summary["period"]) == {"2027-Q3"} and (summary["paid"] == 0).all()
+
+
+def test_absurd_amounts_are_refused_with_their_row(files: dict[str, str], tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("deal,rep,amount,date\nd1,R1,1e308,2027-01-01\n", encoding="utf-8")
+    args = [str(RULES / "incentives.yaml"), "--actuals", str(big), "--plan", "field_ae",
+            "--out", files["out"]]  # fmt: skip
+    with pytest.raises(DataError, match="row 2, column 'amount'"):
+        CliRunner().invoke(payouts, args, catch_exceptions=False)

@@ -76,6 +76,19 @@ def test_plan_into_an_earlier_folder_removes_what_the_new_plan_does_not_write(sm
     assert "gone" not in json.loads((folder / "plan.json").read_text())["tables"]
 
 
+def test_plan_refuses_a_dataset_folder_before_solving(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = small / "data"
+    before = {path.name: path.read_bytes() for path in data.iterdir()}
+    assert main(["plan", str(small / "base.yaml"), "--out", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "holds a dataset (dataset.yaml)" in err and "Traceback" not in err
+    assert {path.name: path.read_bytes() for path in data.iterdir()} == before
+    assert main(["plan", str(small / "base.yaml"), "--out", str(small / "base.yaml")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
 def test_compare_shows_deltas_and_the_inputs_that_differ(
     small: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -46,6 +46,20 @@ def write_table(frame: pd.DataFrame, path: str) -> None:
             frame.to_csv(tmp, index=False, lineterminator="\n", float_format="%.12g")
 
 
+def _check_targets(outputs: dict[str, str], inputs: dict[str, str | None]) -> None:
+    """Two outputs on one path, or an output on an input, would lose a file: a usage error."""
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        resolved = Path(path).resolve()
+        if resolved in seen:
+            raise click.UsageError(f"{option} and {seen[resolved]} name the same file {path}")
+        seen[resolved] = option
+    for option, given in inputs.items():
+        if given is not None and Path(given).resolve() in seen:
+            output = seen[Path(given).resolve()]
+            raise click.UsageError(f"{output} would overwrite the input {option} {given}")
+
+
 @click.command()
 @click.argument("plan_file", type=click.Path(dir_okay=False))
 @click.option(
@@ -84,6 +98,11 @@ def payouts(
     from engine.rules.payout_explain import format_lines
     from engine.rules.payouts import compute_payouts
 
+    lines_target = lines_path or str(Path(out_path).with_suffix("")) + ".lines.csv"
+    _check_targets(
+        {"--out": out_path, "--lines": lines_target},
+        {"PLAN_FILE": plan_file, "--actuals": actuals_path, "--quotas": quotas_path},
+    )
     incentives = load_incentives(plan_file)
     actuals = read_table(actuals_path)
     targets = read_table(quotas_path) if quotas_path else None
@@ -100,7 +119,6 @@ def payouts(
     if periods:
         summary = summary[summary["period"].isin(periods)].reset_index(drop=True)
         lines = lines[lines["period"].isin(periods)].reset_index(drop=True)
-    lines_target = lines_path or str(Path(out_path).with_suffix("")) + ".lines.csv"
     write_table(summary, out_path)
     write_table(lines, lines_target)
     if explain:

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from engine.errors import ScenarioError
-from engine.pipeline import plan_scenario, write_outputs
+from engine.pipeline import check_output_folder, plan_scenario, write_outputs
 from engine.plan.io import summary
 from engine.scenario.resolve import resolve_file
 
@@ -42,6 +42,8 @@ def plan(scenario: Path, out: Path | None, time_limit: float | None) -> None:
             f"the file defines {len(resolved)} variants (a sweep): run it with `salesnet batch`",
             file=str(scenario),
         )
+    if out is not None:
+        check_output_folder(out)  # before solving: a refused folder must not cost a solve
     result, inputs = plan_scenario(resolved[0], time_limit=time_limit)
     click.echo(summary(result, inputs.network.dataset.manifest.currency), nl=False)
     if out is not None:

@@ -63,13 +63,18 @@ def _row_issues(
     ]
 
 
+#: Largest amount accepted: a larger one is a typo, and float64 sums of such lose the cents.
+_MAX_AMOUNT = 1e12
+
+
 def _numbers(frame: pd.DataFrame, column: str, file: str | None) -> np.ndarray:
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(
         dtype=np.float64, na_value=np.nan
     )
-    bad = ~np.isfinite(values)
+    bad = ~(np.abs(values) <= _MAX_AMOUNT)  # NaN and ±inf included
     if bad.any():
-        raise _fail(_row_issues(frame, bad, column, "a finite number", file))
+        expected = f"a number between {-_MAX_AMOUNT:,.0f} and {_MAX_AMOUNT:,.0f}"
+        raise _fail(_row_issues(frame, bad, column, expected, file))
     return values
 
 

@@ -240,14 +240,14 @@ def _calendar(labels: list[str]) -> list[str]:
     matches = [_PERIOD_LABEL.fullmatch(str(label)) for label in labels]
     if not labels or any(m is None for m in matches):
         return labels
-    parts = [m.group(2) if m else None for m in matches]
-    kinds = {"Y" if part is None else "Q" if part[0] == "Q" else "M" for part in parts}
+    kinds = {_label_kind(m) for m in matches if m}
     if len(kinds) != 1:
         return labels
-    kind = freq = kinds.pop()
+    kind = kinds.pop()
+    freq = {"year": "Y", "quarter": "Q", "month": "M"}[kind]
     spans = pd.PeriodIndex([str(label).replace("-Q", "Q") for label in labels], freq=freq)
     every = pd.period_range(spans.min(), spans.max(), freq=freq).astype(str)
-    return [label.replace("Q", "-Q") for label in every] if kind == "Q" else list(every)
+    return [label.replace("Q", "-Q") for label in every] if kind == "quarter" else list(every)
 
 
 def _windows(
@@ -309,6 +309,8 @@ def _starts(
 ) -> npt.NDArray[np.intp]:
     """Index of each payee's first period: ``start_period`` in the targets, else the first period
     with a deal or a targets row of its own, else the first period of the grid."""
+    if not shape[0] or not shape[1]:
+        return np.zeros(shape[0], dtype=np.intp)
     active = deals.reshape(shape) > 0
     if targets is not None and isinstance(targets.index, pd.MultiIndex):
         keys = pd.MultiIndex.from_arrays([np.repeat(payees, shape[1]), np.tile(periods, shape[0])])
@@ -501,6 +503,39 @@ def _run_plan(
     )
 
 
+def _check_through(through: str, labels: pd.Series, file: str | None) -> None:
+    """``through`` must be a period of the actuals, or a later one written the same way (a
+    period without deals yet still pays draws); a typo must not invent a period."""
+    known = sorted(set(labels.dropna().astype(str)))
+    if through in known:
+        return
+    form = _PERIOD_LABEL.fullmatch(through)
+    forms = [_PERIOD_LABEL.fullmatch(label) for label in known]
+    same_form = (
+        form is not None
+        and all(m is not None for m in forms)
+        and {_label_kind(m) for m in forms if m} == {_label_kind(form)}
+    )
+    if same_form and (not known or through >= known[0]):
+        return
+    span = f"{known[0]} … {known[-1]}" if known else "none"
+    raise DataError(
+        [
+            DataIssue(
+                file,
+                f"a period of the actuals ({span}) or a later one in the same form",
+                column="period",
+                value=through,
+            )
+        ]
+    )
+
+
+def _label_kind(match: re.Match[str]) -> str:
+    part = match.group(2)
+    return "year" if part is None else "quarter" if part.startswith("Q") else "month"
+
+
 def compute_payouts(
     incentives: IncentiveFile,
     actuals: pd.DataFrame,
@@ -520,6 +555,8 @@ def compute_payouts(
 
     chosen = [incentives.plan(p) for p in plans] if plans is not None else list(incentives.plans)
     prepared = prepare_actuals(actuals, incentives.period, actuals_file)
+    if through is not None:
+        _check_through(through, prepared["_period"], actuals_file)
     runs = []
     for plan in chosen:
         table = None if targets is None else prepare_targets(targets, plan.payee, targets_file)
