@@ -250,3 +250,23 @@ def test_corrupt_gzip_table_is_a_data_error(demo_copy: Path) -> None:
     (demo_copy / "dataset.yaml").write_text(text)
     (issue,) = _problems(demo_copy).issues
     assert issue.file.endswith("budgets.csv.gz") and "readable" in issue.expected
+
+
+def test_references_to_a_table_the_dataset_lacks_are_errors() -> None:
+    # without a partners table, coverage rows and actuals naming partners point at nothing
+    frames = dict(load_demo().frames)
+    frames.pop("partners")
+    with pytest.raises(DataError) as caught:
+        dataset_from_frames(frames, load_demo().manifest)
+    expected = {issue.expected for issue in caught.value.issues}
+    assert "an id listed in partners (the dataset has no partners table)" in expected
+    columns = {issue.column for issue in caught.value.issues}
+    assert "partner" in columns
+
+
+def test_generator_settings_are_checked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    base = ["data", "generate", "--states", "RI", "--accounts", "10"]
+    assert main([*base, "--seed", "-1", str(tmp_path / "a")]) == 2
+    for period in ("", "2027-Q5", "foo"):
+        assert main([*base, "--period", period, str(tmp_path / "b")]) == 1
+        assert "expected a quarter such as 2027-Q1" in capsys.readouterr().err

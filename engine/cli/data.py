@@ -72,8 +72,10 @@ def _number(value: object) -> str:
 @click.option("--accounts", default=20_000, show_default=True, type=click.IntRange(min=1))
 @click.option("--reps", type=click.IntRange(min=1), help="Default: one per ~4.7 counties.")
 @click.option("--partners", type=click.IntRange(min=1), help="Default: one per ~9.4 counties.")
-@click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--period", default="2027-Q1", show_default=True)
+@click.option("--seed", default=7, show_default=True, type=click.IntRange(min=0))
+@click.option(
+    "--period", default="2027-Q1", show_default=True, help="Quarter of the actuals (2027-Q1)."
+)
 @click.option("--name", help="Dataset name (default: us-<states>).")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True

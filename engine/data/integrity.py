@@ -86,16 +86,13 @@ def check_integrity(
         ("actuals", "partner", "partners", True),
         ("actuals", "account", "accounts", True),
     ):
-        if table in tables and target in tables:
-            _refs(
-                log,
-                labels[table],
-                tables[table],
-                column,
-                tables[target]["id"],
-                names[target],
-                optional=optional,
-            )
+        if table not in tables:
+            continue
+        if target in tables:
+            ids, name = tables[target]["id"], names[target]
+        else:  # a reference to a table the dataset lacks names nothing that exists
+            ids, name = pd.Series([], dtype=object), f"{target} (the dataset has no {target} table)"
+        _refs(log, labels[table], tables[table], column, ids, name, optional=optional)
     if "reps" in tables:
         _channel_kind(log, labels["reps"], tables["reps"], channels, REP_CHANNEL_KINDS, "reps")
     if "partners" in tables:

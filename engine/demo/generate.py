@@ -8,6 +8,7 @@ covering the counties around a hub. The same arguments give the same tables, byt
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -250,14 +251,18 @@ def _actuals(
 
 
 def _period_start(period: str) -> pd.Timestamp:
-    try:
-        return pd.Period(period.replace("-", ""), freq="Q").start_time
-    except ValueError:
-        return pd.Timestamp("2027-01-01")
+    """First day of a quarter label such as ``2027-Q1`` (checked by :func:`generate_dataset`)."""
+    return pd.Period(period.replace("-", ""), freq="Q").start_time
 
 
 def generate_dataset(settings: GeneratorSettings) -> Dataset:
     """Generate and validate a dataset on the counties of ``settings.states``."""
+    if not re.fullmatch(r"\d{4}-Q[1-4]", settings.period):
+        raise DataError([DataIssue("generator settings", "a quarter such as 2027-Q1",
+                                   column="period", value=settings.period)])  # fmt: skip
+    if settings.seed < 0:
+        issue = DataIssue("generator settings", "a seed >= 0", column="seed", value=settings.seed)
+        raise DataError([issue])
     counties = load_counties(list(settings.states))
     if counties.empty:
         raise DataError(
