@@ -55,10 +55,12 @@ def test_bad_tables_name_file_row_column_value() -> None:
     with pytest.raises(DataError) as caught:
         prepare_inputs(units, edges, count=2, names={"units": "units.csv", "adjacency": "adj.csv"})
     issues = {(i.file, i.row, i.column) for i in caught.value.issues}
-    assert ("units.csv", 3, "work") not in issues  # without --activity, 'work' is no activity
+    # without --activity, a mostly numeric 'work' is still an activity, with a typo in row 3
+    assert ("units.csv", 3, "work") in issues
     with pytest.raises(DataError) as caught:
         prepare_inputs(units, edges, count=2, activities=["work"], names={"units": "units.csv"})
     assert "units.csv, row 3, column 'work': got 'lots'" in str(caught.value)
+    units.loc[1, "work"] = 1.0
     with pytest.raises(DataError) as caught:
         prepare_inputs(units, edges, count=2, names={"units": "units.csv", "adjacency": "adj.csv"})
     text = str(caught.value)

@@ -162,6 +162,11 @@ def align(
     )
     use_heuristic = inputs.num_units > 100 if heuristic is None else heuristic
     notes: list[str] = []
+    if activities is None:
+        notes.append(
+            f"balanced activities: {', '.join(inputs.activity_names)} (every numeric column of the "
+            "units; name them to choose)"
+        )
     if inputs.centre is not None:
         centre = inputs.centre
         distance = centre_distances(inputs, graph, centre.tolist())
@@ -316,14 +321,14 @@ def _explain_failure(
         )
     if status not in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
         raise SolveError(f"the solver failed: {result.report.message or status.value}")
-    elastic = solve_fixed_centres(
+    elastic = solve_fixed_centres(  # on all pairs: pruning would overstate what is needed
         inputs,
         graph,
         centre,
         result.distance,
         replace(spec, elastic=True),
         settings,
-        nearest=nearest,
+        nearest=None,
         use_heuristic=False,
     )
     if not elastic.report.has_solution:

@@ -68,6 +68,22 @@ def prechecks(inputs: AlignmentInputs, graph: nx.Graph, *, contiguity: bool) -> 
                     f"{name}: rep {inputs.reps[rep]!r}'s home and locked units already have "
                     f"{locked[rep]:.6g}, above the upper bound {high:.6g}"
                 )
+    if inputs.distance_table is not None and inputs.reps is not None:
+        allowed = np.isfinite(inputs.distance_table)
+        stranded = np.flatnonzero(~allowed.any(axis=1))
+        if len(stranded):
+            names = ", ".join(repr(inputs.units[u]) for u in stranded[:5].tolist())
+            more = f" and {len(stranded) - 5} more" if len(stranded) > 5 else ""
+            reasons.append(
+                f"distances: unit(s) {names}{more} have no row for any rep in the distance table "
+                "(a missing (unit, rep) pair is not allowed)"
+            )
+        for unit, rep in inputs.locks.items():
+            if not allowed[unit, rep]:
+                reasons.append(
+                    f"distances: unit {inputs.units[unit]!r} is locked to rep "
+                    f"{inputs.reps[rep]!r} but the distance table has no row for that pair"
+                )
     if contiguity:
         centres = set() if inputs.centre is None else {int(c) for c in inputs.centre}
         parts = sorted((sorted(p) for p in nx.connected_components(graph)), key=lambda p: p[0])

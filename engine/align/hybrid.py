@@ -19,7 +19,8 @@
    are added and it is solved again. Its dual bound is a lower bound for exact contiguity; a
    contiguous answer of it replaces the incumbent when better (and if that round stopped early,
    the time left goes to one last round). If the SP model has no answer at all, this step also
-   runs for ``sp`` (to find one, or prove there is none).
+   runs for ``sp`` (to find one, or prove there is none). When step 1 found no SP-contiguous
+   answer at all, the flow model (exact contiguity in one MILP) first gets 60 % of the time left.
 
 The report's bound is the best of these valid lower bounds, so the gap is the gap to the exactly
 contiguous optimum; the status is ``optimal`` only when that gap is within ``mip_gap``. With ``sp``
@@ -58,6 +59,7 @@ _RC_SLACK = 1e-6  # relative safety margin of reduced-cost fixing (keeps a littl
 _ROUND_SHARE = 0.34  # share of the remaining time one proof round may use
 _MIN_ROUND = 10.0  # seconds: below 3 × this, a round takes all that remains
 _SMALL_SP_MODEL = 20_000  # candidate pairs up to which the whole SP MILP runs after the search
+_FLOW_SHARE = 0.6  # share of the remaining time the flow model gets when SP found nothing
 
 
 def _components(graph: nx.Graph, centre: np.ndarray, keep: np.ndarray) -> list[np.ndarray]:
@@ -471,6 +473,27 @@ def solve_hybrid(
             "joined through a neighbour closer to the centre); bound and gap are for exact "
             "contiguity"
         )
+
+    # 1b. no SP-contiguous answer at all (a distance table unlike the graph, or an SP restriction
+    # with no balanced answer): the flow model holds exact contiguity in one MILP — it finds an
+    # answer or proves there is none, where separator-cut rounds may chase scattered relaxations
+    if incumbent is None and prove and not proven_infeasible and remaining() > 1.0:
+        began = time.perf_counter()
+        flow = build_model(inputs, graph, centre, distance, full, replace(spec, contiguity="flow"))
+        build_seconds += time.perf_counter() - began
+        report = solve(
+            flow.problem,
+            settings.model_copy(update={"time_limit": max(1.0, _FLOW_SHARE * remaining())}),
+        )
+        solve_seconds += report.solve_seconds
+        load_seconds += report.load_seconds
+        last = report
+        proven_infeasible = report.status is SolveStatus.INFEASIBLE
+        if report.has_solution:
+            if report.bound is not None:
+                lower = max(lower, report.bound * flow.objective_scale)
+            offer(flow.assignment(inputs.num_units), "the flow model")
+        notes.append(f"no SP-contiguous answer: flow model {report.status.value}")
 
     # 2. reduced-cost fixing against the incumbent
     rounds = 0

@@ -142,13 +142,16 @@ def _unit_table(
         _require_columns(issues, units, name, list(activities))
         names = list(activities)
     else:
-        names = [
-            c
-            for c in units.columns
-            if c != "unit"
-            and c not in _COORDINATES
-            and pd.to_numeric(units[c], errors="coerce").notna().all()
-        ]
+        # an activity is a column whose cells are numbers; one with mostly numbers is one with
+        # typos (reported cell by cell below), not a text column to leave out
+        names = []
+        for c in units.columns:
+            if c == "unit" or c in _COORDINATES:
+                continue
+            given = units[c].notna()
+            numeric = pd.to_numeric(units[c], errors="coerce").notna()
+            if given.any() and numeric.sum() >= max(1, 0.5 * given.sum()):
+                names.append(c)
         if not names:
             issues.add(name, "at least one numeric activity column besides 'unit', 'lat', 'lon'")
     issues.raise_if_any()

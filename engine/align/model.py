@@ -89,13 +89,15 @@ def candidate_units(
     *,
     nearest: int | None,
     keep: np.ndarray | None = None,
+    contiguous: bool = True,
 ) -> list[np.ndarray]:
     """Units allowed in each territory.
 
     A unit may join a territory when its distance to the centre is finite, it is not another
     territory's centre or locked elsewhere, and — if ``nearest`` is set — the territory is among
     its ``nearest`` closest centres (or it is ``keep``'s territory for that unit, e.g. the heuristic
-    start's). With contiguity in mind each set is then cut to the component holding its centre.
+    start's). With ``contiguous`` each set is then cut to the component holding its centre (a
+    unit reachable only through another territory's centre cannot join a contiguous territory).
     """
     territories = distance.shape[1]
     allowed = np.isfinite(distance)
@@ -115,6 +117,8 @@ def candidate_units(
         if unit not in centre_of:
             allowed[unit, :] = False
             allowed[unit, rep] = True
+    if not contiguous:
+        return [np.flatnonzero(allowed[:, t]).astype(np.int64) for t in range(territories)]
     result = []
     for territory in range(territories):
         members = np.flatnonzero(allowed[:, territory])

@@ -179,7 +179,15 @@ def solve_fixed_centres(
             )
         else:
             notes.append("heuristic start computed but not within the limits; MILP started cold")
-    candidates = candidate_units(inputs, graph, centre, distance, nearest=nearest, keep=keep)
+    candidates = candidate_units(
+        inputs,
+        graph,
+        centre,
+        distance,
+        nearest=nearest,
+        keep=keep,
+        contiguous=spec.contiguity is not None,
+    )
     if nearest is not None and nearest < len(centre):
         notes.append(f"candidate reps per unit pruned to the {nearest} nearest centres")
     build_started = time.perf_counter()
@@ -243,5 +251,41 @@ def solve_fixed_centres(
         report = replace(report, status=SolveStatus.FEASIBLE, objective=objective)
         assignment = best
         notes.append("the MILP found no solution in time; returning the heuristic alignment")
+    if nearest is not None and nearest < len(centre):
+        left = time_limit - (time.perf_counter() - started)
+        if report.status is SolveStatus.INFEASIBLE and not spec.elastic and left > 1.0:
+            # infeasible among the nearest centres only: the full problem decides
+            full = solve_fixed_centres(
+                inputs,
+                graph,
+                centre,
+                distance,
+                spec,
+                settings.model_copy(update={"time_limit": left}),
+                nearest=None,
+                use_heuristic=False,
+            )
+            remark = f"no alignment among each unit's {nearest} nearest centres: all pairs solved"
+            return replace(full, notes=(*notes, remark, *full.notes))
+        report, pruned_note = _pruned(report, nearest)
+        if pruned_note:
+            notes.append(pruned_note)
     slack = {key: float(v.varValue or 0.0) for key, v in model.elastic.items()}
     return FixedCentreResult(assignment, report, tuple(notes), slack, distance)
+
+
+def _pruned(report: SolverReport, nearest: int) -> tuple[SolverReport, str]:
+    """The report of a model on pruned candidate pairs, as a claim about the full problem: an
+    optimum or bound among the ``nearest`` centres per unit proves nothing beyond them, and no
+    answer among them does not make the full problem infeasible."""
+    if report.status is SolveStatus.OPTIMAL or (report.has_solution and report.bound is not None):
+        return replace(report, status=SolveStatus.FEASIBLE, bound=None, gap=None), (
+            f"optimal at best among each unit's {nearest} nearest centres: no bound for the full "
+            "problem (method 'hybrid' gives one)"
+        )
+    if report.status in (SolveStatus.INFEASIBLE, SolveStatus.INFEASIBLE_OR_UNBOUNDED):
+        return replace(report, status=SolveStatus.TIME_LIMIT_NO_SOLUTION), (
+            f"no alignment among each unit's {nearest} nearest centres, and no time left for all "
+            "pairs"
+        )
+    return report, ""

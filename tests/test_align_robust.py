@@ -1,0 +1,109 @@
+"""Alignment inputs and methods on cases a bug hunt and a literature audit found: typos in an
+activity column, distance tables unlike the graph or with missing pairs, no contiguity, and
+candidate pruning that must not turn into claims about the full problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.align import AlignmentInfeasible, align
+from engine.errors import DataError
+from engine.solver import SolverSettings, SolveStatus
+
+
+def _grid(rows: int, cols: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    names = [f"U{r}{c}" for r in range(rows) for c in range(cols)]
+    edges = [(f"U{r}{c}", f"U{r}{c + 1}") for r in range(rows) for c in range(cols - 1)]
+    edges += [(f"U{r}{c}", f"U{r + 1}{c}") for r in range(rows - 1) for c in range(cols)]
+    rng = np.random.default_rng(4)
+    units = pd.DataFrame({"unit": names, "workload": rng.integers(10, 30, len(names))})
+    return units, pd.DataFrame(edges, columns=["a", "b"])
+
+
+CENTRES = {"R1": "U00", "R2": "U04", "R3": "U42"}
+
+
+def test_a_typo_in_an_activity_column_is_an_error_not_a_dropped_activity() -> None:
+    units, adjacency = _grid(5, 5)
+    units["accounts"] = units["workload"].astype(object)
+    units.loc[3, "accounts"] = "x7"
+    with pytest.raises(DataError, match=r"row 5, column 'accounts'.*'x7'"):
+        align(units, adjacency, centres=CENTRES, tolerance=0.2)
+    units["name"] = "text"  # a text column is not an activity
+    units.loc[3, "accounts"] = 7
+    result = align(units, adjacency, centres=CENTRES, tolerance=0.2)
+    assert {"workload", "accounts"} <= set(result.territories.columns)
+    assert any("balanced activities: workload, accounts" in note for note in result.notes)
+
+
+def _random_table(units: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    rows = [
+        (unit, rep, 0.0 if unit == home else float(rng.uniform(1, 10)))
+        for unit in units["unit"]
+        for rep, home in CENTRES.items()
+    ]
+    return pd.DataFrame(rows, columns=["unit", "rep", "distance"])
+
+
+def test_hybrid_solves_a_distance_table_unlike_the_graph_as_the_flow_model_does() -> None:
+    # random travel times: the SP restriction (each unit joined through a neighbour closer to its
+    # centre) has no balanced answer, and separator-cut rounds chase scattered relaxations
+    units, adjacency = _grid(5, 5)
+    table = _random_table(units)
+    settings = SolverSettings(time_limit=30, mip_gap=0.0)
+    hybrid = align(units, adjacency, centres=CENTRES, distances=table, tolerance=0.2,
+                   settings=settings)  # fmt: skip
+    flow = align(units, adjacency, centres=CENTRES, distances=table, tolerance=0.2,
+                 contiguity_method="flow", settings=settings)  # fmt: skip
+    assert hybrid.status is SolveStatus.OPTIMAL and flow.status is SolveStatus.OPTIMAL
+    assert hybrid.report.objective == pytest.approx(flow.report.objective)
+    assert hybrid.check.ok
+
+
+def test_units_without_any_distance_row_are_explained() -> None:
+    units, adjacency = _grid(5, 5)
+    table = _random_table(units)
+    table = table[~table["unit"].isin(["U12", "U13"])]
+    with pytest.raises(AlignmentInfeasible, match="'U12', 'U13' have no row for any rep"):
+        align(units, adjacency, centres=CENTRES, distances=table, tolerance=0.2)
+
+
+@pytest.mark.parametrize("method", ["hybrid", "cuts", "flow"])
+def test_without_contiguity_a_unit_may_sit_beyond_another_centre(method: str) -> None:
+    # path A–B–C–D, weights 10, 10, 1, 1, centres B and C, exact balance: the only balanced
+    # plans put A with C (and D with B), each past the other territory's centre.
+    # Compactness: A→C 10·2 + D→B 1·2 = 22.
+    units = pd.DataFrame({"unit": list("ABCD"), "w": [10, 10, 1, 1]})
+    adjacency = pd.DataFrame({"a": list("ABC"), "b": list("BCD")})
+    result = align(units, adjacency, centres={"r1": "B", "r2": "C"}, tolerance=0.0,
+                   contiguity=False, contiguity_method=method)  # fmt: skip
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objectives["compactness"] == pytest.approx(22)
+    rep = dict(zip(result.assignment["unit"], result.assignment["rep"], strict=True))
+    assert rep == {"A": "r2", "B": "r1", "C": "r2", "D": "r1"}
+
+
+@pytest.mark.parametrize("method", ["flow", "cuts"])
+def test_pruned_candidates_claim_nothing_about_the_full_problem(method: str) -> None:
+    # 4 × 4 grid, centres in two corners and next to one: with only the nearest centre per unit
+    # there is no balanced answer, with all pairs the optimum is 406 (hybrid, unpruned)
+    rng = np.random.default_rng(2)
+    names = [f"u{r}{c}" for r in range(4) for c in range(4)]
+    units = pd.DataFrame({"unit": names, "population": rng.integers(50, 150, 16)})
+    edges = [(f"u{r}{c}", f"u{r}{c + 1}") for r in range(4) for c in range(3)]
+    edges += [(f"u{r}{c}", f"u{r + 1}{c}") for r in range(3) for c in range(4)]
+    adjacency = pd.DataFrame(edges, columns=["a", "b"])
+    centres = {"R0": "u00", "R1": "u01", "R2": "u33"}
+    settings = SolverSettings(time_limit=20, mip_gap=0.0)
+    full = align(units, adjacency, centres=centres, tolerance=0.03, settings=settings)
+    for nearest in (1, 2):
+        pruned = align(units, adjacency, centres=centres, tolerance=0.03, candidates=nearest,
+                       contiguity_method=method, settings=settings)  # fmt: skip
+        assert pruned.report.objective == pytest.approx(full.report.objective)
+        if pruned.status is SolveStatus.OPTIMAL:  # only after solving all pairs
+            assert any("all pairs solved" in note for note in pruned.notes)
+        else:
+            assert pruned.status is SolveStatus.FEASIBLE and pruned.report.bound is None
