@@ -90,11 +90,21 @@ def test_resume_skips_what_is_done_and_runs_nothing_twice(tmp_path: Path) -> Non
     assert third.outcomes[0].status == "done"
 
 
-def test_names_must_be_unique_folder_names(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="unique"):
-        run_batch(work, [BatchJob("a", "1", {}), BatchJob("a", "2", {})], tmp_path)
-    with pytest.raises(ValueError, match="plain folder"):
-        run_batch(work, [BatchJob("../x", "1", {})], tmp_path)
+def test_repeated_or_unsafe_names_get_folders_of_their_own(tmp_path: Path) -> None:
+    names = ["a", "a", "../x", "a"]
+    jobs = [BatchJob(name, f"k{i}", {"kind": "quiet", "value": i}) for i, name in enumerate(names)]
+    result = run_batch(work, jobs, tmp_path / "out", timeout=20)
+    assert [(o.name, o.status, o.folder) for o in result.outcomes] == [
+        ("a", "done", "a"),
+        ("a", "done", "a--2"),
+        ("../x", "done", result.outcomes[2].folder),
+        ("a", "done", "a--3"),
+    ]
+    assert result.outcomes[2].folder.lstrip("_").startswith("x--")  # stays in the batch's folder
+    assert not (tmp_path / "x").exists()
+    for i, outcome in enumerate(result.outcomes):
+        plan = tmp_path / "out" / outcome.folder / "plan.json"
+        assert json.loads(plan.read_text())["value"] == i  # each job's own result
 
 
 def test_dask_local_cluster_matches_local(tmp_path: Path) -> None:

@@ -53,6 +53,8 @@ class JobOutcome:
     seconds: float
     message: str = ""
     summary: Mapping[str, Any] = field(default_factory=dict)
+    #: The job's folder in the batch's folder (see :func:`engine.batch.runner.job_folders`).
+    folder: str = ""
 
 
 def _child(fn: JobFunction, payload: Any, folder: str, conn: Connection) -> None:
@@ -78,48 +80,104 @@ def _context() -> Any:
 
 
 def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | None) -> JobOutcome:
-    """Run ``fn`` on ``job`` in a child process; its files land in ``final`` only on success."""
+    """Run ``fn`` on ``job`` in a child process; its files land in ``final`` only on success.
+
+    Never raises for one job's trouble: a folder that cannot be made or written (a name the file
+    system refuses, no space, no permission) fails the job with a message naming it.
+    """
     start = time.perf_counter()
+    try:
+        return _run_isolated(fn, job, final, timeout, start)
+    except (OSError, ValueError) as error:  # the job's folder, not its work
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        text = f"cannot write the results of {job.name!r} to {_shown(final)}: {reason}"
+        status: JobStatus = "failed"
+    except Exception as error:  # a bug in the supervision: keep it with the job
+        text = f"{job.name!r}: {type(error).__name__}: {error}"
+        status = "crashed"
+    return JobOutcome(job.name, job.key, status, time.perf_counter() - start, text, {}, final.name)
+
+
+def _shown(path: Path) -> str:
+    """``path`` for a message: control characters escaped, long names shortened."""
+    text = repr(str(path))[1:-1]
+    return text if len(text) <= 200 else text[:120] + "…" + text[-40:]
+
+
+def _run_isolated(
+    fn: JobFunction, job: BatchJob, final: Path, timeout: float | None, start: float
+) -> JobOutcome:
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        message, ready, exitcode = _supervise(fn, job, work, timeout)
+        seconds = time.perf_counter() - start
+        return _settle(job, final, work, message, ready, exitcode, timeout, seconds)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # gone already unless something went wrong
+
+
+def _supervise(
+    fn: JobFunction, job: BatchJob, work: Path, timeout: float | None
+) -> tuple[tuple[str, str, dict[str, Any]] | None, bool, int | None]:
+    """Run the child; (its message or None, whether it answered in time, its exit code)."""
     receive, send = _context().Pipe(duplex=False)
     process = _context().Process(target=_child, args=(fn, job.payload, str(work), send))
-    process.start()
-    send.close()
-    ready = receive.poll(timeout)  # data, or the child's end closed (it died)
+    ready = False
     message: tuple[str, str, dict[str, Any]] | None = None
-    if ready:
-        try:
-            message = receive.recv()
-        except EOFError:
-            message = None
-    process.join(5 if ready else 0)
-    if process.is_alive():
-        process.terminate()
-        process.join(2)
+    try:
+        process.start()
+        send.close()
+        ready = receive.poll(timeout)  # data, or the child's end closed (it died)
+        if ready:
+            try:
+                message = receive.recv()
+            except EOFError:
+                message = None
+        process.join(5 if ready else 0)
+    finally:
         if process.is_alive():
-            process.kill()
-            process.join()
-    receive.close()
-    seconds = time.perf_counter() - start
+            process.terminate()
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        send.close()
+        receive.close()
+    return message, ready, process.exitcode
+
+
+def _settle(
+    job: BatchJob,
+    final: Path,
+    work: Path,
+    message: tuple[str, str, dict[str, Any]] | None,
+    ready: bool,
+    exitcode: int | None,
+    timeout: float | None,
+    seconds: float,
+) -> JobOutcome:
+    """Move the child's files into place (or aside) and describe what happened."""
+    folder = final.name
     if message is None or message[0] != "done":
         _set_aside_stale(final, job.key)
     if message is None:
-        shutil.rmtree(work, ignore_errors=True)
         if not ready:
             text = f"stopped at the {timeout:g} s limit"
-            return JobOutcome(job.name, job.key, "timeout", seconds, text)
-        text = f"the job's process died (exit code {process.exitcode})"
-        return JobOutcome(job.name, job.key, "crashed", seconds, text)
+            return JobOutcome(job.name, job.key, "timeout", seconds, text, {}, folder)
+        text = f"the job's process died (exit code {exitcode})"
+        return JobOutcome(job.name, job.key, "crashed", seconds, text, {}, folder)
     status, text, summary = message
     if status == "cancelled":
-        shutil.rmtree(work, ignore_errors=True)
-        return JobOutcome(job.name, job.key, "cancelled", seconds, text)
+        return JobOutcome(job.name, job.key, "cancelled", seconds, text, {}, folder)
     if status != "done":
         failed = final.with_name(final.name + ".failed")
-        shutil.rmtree(failed, ignore_errors=True)
-        os.replace(work, failed)
-        return JobOutcome(job.name, job.key, status, seconds, text)  # type: ignore[arg-type]
+        try:
+            shutil.rmtree(failed, ignore_errors=True)
+            os.replace(work, failed)
+        except OSError as error:  # keep the job's own message; its files are lost
+            text += f" (its files could not be kept in {_shown(failed)}: {error.strerror or error})"
+        return JobOutcome(job.name, job.key, status, seconds, text, {}, folder)  # type: ignore[arg-type]
     marker = {"name": job.name, "key": job.key, "summary": summary}
     (work / JOB_MARKER).write_text(
         json.dumps(marker, sort_keys=True, default=str), encoding="utf-8"
@@ -130,7 +188,7 @@ def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | N
     os.replace(work, final)
     for leftover in (".failed", ".stale"):
         shutil.rmtree(final.with_name(final.name + leftover), ignore_errors=True)
-    return JobOutcome(job.name, job.key, "done", seconds, "", summary)
+    return JobOutcome(job.name, job.key, "done", seconds, "", summary, folder)
 
 
 def _set_aside_stale(final: Path, key: str) -> None:

@@ -5,15 +5,21 @@ time limit; one failure never stops the others. A job whose folder already holds
 with the same key (the content hash of its inputs) is skipped, so an interrupted batch re-run does
 only what is missing. Locally, a pool of threads each supervises one child process at a time; with
 ``executor="dask"`` the same supervision runs on Dask workers.
+
+A job's folder is named after the job (:func:`job_folders`): a name that is not a safe, plain
+folder name (a leading dot, a path separator, NUL, too long, ``summary.*``) or that repeats an
+earlier one is adjusted, while the summary keeps the job's own name.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,10 +28,69 @@ import pandas as pd
 from engine.atomic import atomic_path, write_text_atomic
 from engine.batch.isolate import JOB_MARKER, BatchJob, JobFunction, JobOutcome, run_isolated
 
-__all__ = ["BatchResult", "run_batch"]
+__all__ = ["MAX_FOLDER_BYTES", "BatchResult", "job_folders", "run_batch"]
 
 Executor = Literal["local", "dask"]
 Progress = Callable[[JobOutcome], None]
+
+#: Longest job folder name, in UTF-8 bytes: well below the usual 255-byte limit of a file name,
+#: leaving room for the ``.<name>.<random>`` work folder and the ``.failed`` / ``.stale`` ones.
+MAX_FOLDER_BYTES = 120
+
+#: Runs of characters other than letters, digits and ``_ . = + -`` become one ``_``.
+_UNSAFE = re.compile(r"[^\w.=+-]+")
+#: Names the batch uses itself or a file system refuses (Windows device names), by lower-case stem.
+_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+
+
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def _reserved(name: str) -> bool:
+    """A name that would clash with the batch's own files or is refused by a file system."""
+    lower = name.casefold()
+    stem = lower.split(".", 1)[0]
+    return (
+        stem in _DEVICES
+        or (stem == "summary" and "." in lower)  # summary.csv, summary.json (and any later one)
+        or lower.endswith((".failed", ".stale"))  # another job's set-aside folders
+    )
+
+
+def _folder_name(name: str) -> str:
+    """``name`` as a plain folder name: safe characters, no leading dot or dash, not reserved,
+    at most :data:`MAX_FOLDER_BYTES`; a changed name ends in ``--<hash of the name>``."""
+    safe = _UNSAFE.sub("_", unicodedata.normalize("NFC", name)).lstrip(".-").rstrip(".")
+    if safe and safe == name and not _reserved(safe) and len(safe.encode()) <= MAX_FOLDER_BYTES:
+        return safe
+    return _fit(safe or "job", f"--{_digest(name)}")
+
+
+def _fit(head: str, tail: str) -> str:
+    """``head`` cut short enough (at a character) that ``head + tail`` fits the limit."""
+    room = MAX_FOLDER_BYTES - len(tail.encode())
+    return (head.encode()[:room].decode("utf-8", "ignore").rstrip(".") or "job") + tail
+
+
+def job_folders(jobs: Sequence[BatchJob]) -> list[str]:
+    """The folder name of each job, in order: the job's name when it is a safe plain folder name,
+    else a safe version of it ending in a short hash of the name; a name that repeats an earlier
+    folder (ignoring case) gets ``--2``, ``--3``, … Deterministic: the same jobs in the same order
+    get the same folders, so a re-run finds its finished results."""
+    taken: set[str] = set()
+    folders = []
+    for job in jobs:
+        base = _folder_name(job.name)
+        folder, copy = base, 1
+        while unicodedata.normalize("NFC", folder).casefold() in taken:
+            copy += 1
+            folder = _fit(base, f"--{copy}")
+        taken.add(unicodedata.normalize("NFC", folder).casefold())
+        folders.append(folder)
+    return folders
 
 
 @dataclass(frozen=True)
@@ -39,48 +104,78 @@ class BatchResult:
         return tuple(o for o in self.outcomes if o.status not in ("done", "skipped"))
 
     def summary(self) -> pd.DataFrame:
-        """One row per job: name, key, status, seconds, message, then the job's own summary
-        fields in alphabetical order (the same columns whether a job ran now or was resumed)."""
-        base = ["name", "key", "status", "seconds", "message"]
+        """One row per job: name, key, status, seconds, message, folder, then the job's own
+        summary fields in alphabetical order (the same columns whether a job ran now or was
+        resumed)."""
+        base = ["name", "key", "status", "seconds", "message", "folder"]
         extra = sorted({key for outcome in self.outcomes for key in outcome.summary} - set(base))
         rows = []
         for outcome in self.outcomes:
             row = {k: v for k, v in asdict(outcome).items() if k != "summary"}
             row["seconds"] = round(float(row["seconds"]), 3)
-            row.update(outcome.summary)
-            rows.append(row)
+            row.update({k: v for k, v in outcome.summary.items() if k not in base})
+            rows.append({k: _encodable(v) for k, v in row.items()})
         return pd.DataFrame(rows, columns=[*base, *extra])
 
 
-def _finished(folder: Path, key: str) -> dict[str, Any] | None:
-    marker = folder / JOB_MARKER
+def _encodable(value: Any) -> Any:
+    """``value``, with the lone surrogates of an undecodable file name written as ``\\xe9``
+    escapes, so that the summary can be stored as UTF-8."""
+    if not isinstance(value, str):
+        return value
     try:
-        data = json.loads(marker.read_text(encoding="utf-8"))
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace")
+    return value
+
+
+def _finished(folder: Path, key: str) -> dict[str, Any] | None:
+    """The marker of a finished result of ``key`` in ``folder``, else None."""
+    try:
+        data = json.loads((folder / JOB_MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if data.get("key") == key else None
-
-
-def _check_names(jobs: Sequence[BatchJob]) -> None:
-    seen: set[str] = set()
-    for job in jobs:
-        if job.name in seen or not job.name or os.sep in job.name or job.name.startswith("."):
-            raise ValueError(f"job names must be unique plain folder names; got {job.name!r}")
-        seen.add(job.name)
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return data if isinstance(data.get("summary"), dict) else None
 
 
 def _run_dask(
     fn: JobFunction,
     jobs: Sequence[BatchJob],
+    folders: Sequence[str],
+    todo: Sequence[int],
     out: Path,
     timeout: float | None,
     workers: int,
     scheduler: str | None,
     progress: Progress | None,
-) -> dict[str, JobOutcome]:
+    outcomes: dict[int, JobOutcome],
+) -> None:
+    """Run the jobs ``todo`` on Dask, recording their outcomes (by position) as they finish."""
     from engine.batch.dask_executor import dask_map
 
-    return dask_map(fn, jobs, out, timeout, workers, scheduler, progress)
+    # dask_map puts a job's files in out/<job name>: hand it the jobs named by their folders.
+    where = {folders[i]: i for i in todo}
+    staged = [replace(jobs[i], name=folders[i]) for i in todo]
+
+    def record(outcome: JobOutcome) -> JobOutcome:
+        i = where[outcome.name]
+        outcomes[i] = replace(outcome, name=jobs[i].name, folder=folders[i])
+        return outcomes[i]
+
+    def report(outcome: JobOutcome) -> None:
+        named = record(outcome)
+        if progress:
+            progress(named)
+
+    for outcome in dask_map(fn, staged, out, timeout, workers, scheduler, report).values():
+        record(outcome)
 
 
 def run_batch(
@@ -95,73 +190,101 @@ def run_batch(
     resume: bool = True,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Run ``fn`` on every job; each job's files go to ``out/<job name>/``.
+    """Run ``fn`` on every job; each job's files go to ``out/<folder>/``, where the folder is the
+    job's name when that is a safe plain folder name (see :func:`job_folders`).
 
-    Writes ``out/summary.csv`` and ``out/summary.json`` (atomically) and returns the outcomes.
-    ``fn`` must be a module-level function (it is pickled for Dask).
+    Writes ``out/summary.csv`` and ``out/summary.json`` (atomically), even when the batch is
+    interrupted or the executor fails, and returns the outcomes. A job whose folder cannot be
+    used fails on its own. ``fn`` must be a module-level function (it is pickled for Dask).
     """
-    _check_names(jobs)
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    outcomes: dict[str, JobOutcome] = {}
+    folders = job_folders(jobs)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[int, JobOutcome] = {}  # by the job's position
     interrupted = False
-    todo: list[BatchJob] = []
-    for job in jobs:
-        done = _finished(folder / job.name, job.key) if resume else None
-        if done is not None:
-            outcome = JobOutcome(job.name, job.key, "skipped", 0.0, "already done", done["summary"])
-            outcomes[job.name] = outcome
+    try:
+        todo: list[int] = []
+        for i, job in enumerate(jobs):
+            done = _finished(root / folders[i], job.key) if resume else None
+            if done is None:
+                todo.append(i)
+                continue
+            outcomes[i] = JobOutcome(
+                job.name, job.key, "skipped", 0.0, "already done", done["summary"], folders[i]
+            )
             if progress:
-                progress(outcome)
+                progress(outcomes[i])
+        if executor == "dask":
+            _run_dask(
+                fn, jobs, folders, todo, root, timeout, workers, scheduler, progress, outcomes
+            )
         else:
-            todo.append(job)
-    if executor == "dask":
-        outcomes.update(_run_dask(fn, todo, folder, timeout, workers, scheduler, progress))
-    else:
-        interrupted = _run_local(fn, todo, folder, timeout, workers, progress, outcomes)
-    for job in jobs:  # after an interruption: what never ran
-        outcomes.setdefault(job.name, JobOutcome(job.name, job.key, "cancelled", 0.0, "not run"))
-    result = BatchResult(tuple(outcomes[job.name] for job in jobs))
-    table = result.summary()
-    with atomic_path(folder / "summary.csv") as tmp:
-        table.to_csv(tmp, index=False, lineterminator="\n")
-    records = table.to_dict(orient="records")
-    write_text_atomic(folder / "summary.json", json.dumps(records, indent=2, default=str) + "\n")
+            interrupted = _run_local(
+                fn, jobs, folders, todo, root, timeout, workers, progress, outcomes
+            )
+    finally:  # also when the executor fails: mark what never ran, then write the summary
+        for i, job in enumerate(jobs):
+            outcomes.setdefault(
+                i, JobOutcome(job.name, job.key, "cancelled", 0.0, "not run", {}, folders[i])
+            )
+        result = BatchResult(tuple(outcomes[i] for i in range(len(jobs))))
+        _write_summary(root, result)
     if interrupted:
         raise KeyboardInterrupt
     return result
 
 
+def _write_summary(root: Path, result: BatchResult) -> None:
+    table = result.summary()
+    with atomic_path(root / "summary.csv") as tmp:
+        table.to_csv(tmp, index=False, lineterminator="\n")
+    records = table.to_dict(orient="records")
+    write_text_atomic(root / "summary.json", json.dumps(records, indent=2, default=str) + "\n")
+
+
 def _run_local(
     fn: JobFunction,
-    todo: Sequence[BatchJob],
-    folder: Path,
+    jobs: Sequence[BatchJob],
+    folders: Sequence[str],
+    todo: Sequence[int],
+    root: Path,
     timeout: float | None,
     workers: int,
     progress: Progress | None,
-    outcomes: dict[str, JobOutcome],
+    outcomes: dict[int, JobOutcome],
 ) -> bool:
-    """Run ``todo`` on a thread pool (one child process per job); True when interrupted.
+    """Run the jobs ``todo`` on a thread pool (one child process per job), recording their
+    outcomes by position; True when interrupted.
 
     On Ctrl-C the queued jobs are cancelled, the running ones stop (the interrupt reaches their
     processes too), and the caller still writes the summary.
     """
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    futures: dict[Future[JobOutcome], BatchJob] = {
-        pool.submit(run_isolated, fn, job, folder / job.name, timeout): job for job in todo
+    futures: dict[Future[JobOutcome], int] = {
+        pool.submit(run_isolated, fn, jobs[i], root / folders[i], timeout): i for i in todo
     }
+
+    def record(future: Future[JobOutcome], i: int) -> JobOutcome:
+        try:
+            outcome = replace(future.result(), folder=folders[i])
+        except Exception as error:  # run_isolated reports its own failures; this is a bug
+            text = f"{jobs[i].name!r}: {type(error).__name__}: {error}"
+            outcome = JobOutcome(jobs[i].name, jobs[i].key, "crashed", 0.0, text, {}, folders[i])
+        outcomes[i] = outcome
+        return outcome
+
     try:
         for future in as_completed(futures):
-            outcome = future.result()
-            outcomes[outcome.name] = outcome
+            outcome = record(future, futures[future])
             if progress:
                 progress(outcome)
-    except KeyboardInterrupt:
+    except BaseException as error:  # Ctrl-C, or the progress callback failed
         pool.shutdown(wait=True, cancel_futures=True)
-        for future in futures:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                outcome = future.result()
-                outcomes.setdefault(outcome.name, outcome)
-        return True
+        for future, i in futures.items():
+            if i not in outcomes and future.done() and not future.cancelled():
+                record(future, i)
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        raise
     pool.shutdown(wait=True)
     return False

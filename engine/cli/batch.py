@@ -64,7 +64,8 @@ def batch(
 
     A failing scenario is reported and the others finish; results appear atomically; a re-run
     skips scenarios whose inputs (content hash) already have a result. OUT/summary.csv lists every
-    run. Exit code 1 when any scenario failed.
+    run, with its folder: a name that is not a safe folder name (a leading dot, odd characters,
+    too long, summary.*) or that repeats gets a suffix. Exit code 1 when any scenario failed.
     """
     jobs = scenario_jobs(scenarios, time_limit=time_limit, formats=formats or ("json", "csv"))
     click.echo(f"{len(jobs)} scenario(s), {workers} worker(s), executor {executor}", err=True)
@@ -73,7 +74,8 @@ def batch(
         def progress(outcome: JobOutcome) -> None:
             bar.update(1)
             if outcome.status not in ("done", "skipped"):
-                click.echo(f"\n{outcome.name}: {outcome.status}: {outcome.message}", err=True)
+                name = outcome.name if outcome.name.isprintable() else repr(outcome.name)
+                click.echo(f"\n{name}: {outcome.status}: {outcome.message}", err=True)
 
         result = run_batch(
             batch_job,

@@ -42,10 +42,48 @@ def _text(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False, formatters={c: cell for c in frame.columns})
 
 
+def _origin(item: Path, plan: Plan) -> Path:
+    """Where a plan came from, as a path ending in something that names it: a plan folder, a
+    plan file's folder (or the file without its suffix), a scenario file's folder / variant."""
+    item = item.resolve()
+    if item.suffix.lower() in (".yaml", ".yml"):
+        return item.parent / plan.name
+    if item.is_dir():
+        return item
+    return item.parent if item.name == "plan.json" else item.with_suffix("")
+
+
+def _labels(plans: list[Plan], origins: list[Path]) -> list[str]:
+    """A column label per plan: its name, or for plans that share a name (the same scenario from
+    two runs) the shortest ending of their paths that tells them apart (``b1/ri``, ``b6/ri``).
+    Plans from one path keep their name (:func:`engine.comparison.compare` adds ``#2``)."""
+    labels = [plan.name for plan in plans]
+    groups: dict[str, list[int]] = {}
+    for index, plan in enumerate(plans):
+        groups.setdefault(plan.name, []).append(index)
+    for members in groups.values():
+        parts = [origins[index].parts for index in members]
+        distinct = len(set(parts))
+        if distinct < 2:
+            continue
+        for depth in range(1, max(map(len, parts)) + 1):
+            endings = [Path(*p[-depth:]).as_posix() for p in parts]
+            if len(set(endings)) == distinct:
+                break
+        for index, ending in zip(members, endings, strict=True):
+            labels[index] = ending
+    return labels
+
+
 def _chart(result: Comparison) -> str:
     kpis = result.kpis[result.kpis["kpi"].isin(CHART_KPIS)]
-    long = kpis.melt(
-        id_vars="kpi", value_vars=list(result.names), var_name="scenario", value_name="value"
+    long = pd.DataFrame(
+        [
+            (kpi, name, value)
+            for name in result.names
+            for kpi, value in zip(kpis["kpi"], kpis[name], strict=True)
+        ],
+        columns=["kpi", "scenario", "value"],
     )
     long["value"] = long["value"].astype(float)
     return bar_chart(
@@ -65,20 +103,29 @@ def _chart(result: Comparison) -> str:
 )
 def compare_command(items: tuple[Path, ...], out: Path | None, time_limit: float | None) -> None:
     """Compare plans: ITEMS are scenario files (solved now; sweeps expand) or plan.json files or
-    plan folders. The first is the reference for the deltas."""
+    plan folders. The first is the reference for the deltas. Plans that share a name (the same
+    scenario from two runs) are labelled by their paths (run1/baseline, run2/baseline)."""
     plans: list[Plan] = []
+    origins: list[Path] = []
     scenarios: list[ResolvedScenario] = []
     for item in items:
         if item.suffix.lower() in (".yaml", ".yml"):
             for resolved in resolve_file(item):
                 plan, _ = plan_scenario(resolved, time_limit=time_limit)
                 plans.append(plan)
+                origins.append(_origin(item, plan))
                 scenarios.append(resolved)
         else:
             plans.append(_load_plan(item))
+            origins.append(_origin(item, plans[-1]))
     every = len(scenarios) == len(plans)
     dataset = scenarios[0].dataset if scenarios else None
-    result = compare(plans, dataset=dataset, scenarios=scenarios if every else ())
+    result = compare(
+        plans,
+        dataset=dataset,
+        scenarios=scenarios if every else (),
+        labels=_labels(plans, origins),
+    )
     click.echo(_text(result.kpis))
     if not result.allocations.empty:
         click.echo("\nKey allocations")
