@@ -4,11 +4,15 @@ candidate pruning that must not turn into claims about the full problem."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from engine.align import AlignmentInfeasible, align
+from engine.cli import cli
 from engine.errors import DataError
 from engine.solver import SolverSettings, SolveStatus
 
@@ -107,3 +111,113 @@ def test_pruned_candidates_claim_nothing_about_the_full_problem(method: str) -> 
             assert any("all pairs solved" in note for note in pruned.notes)
         else:
             assert pruned.status is SolveStatus.FEASIBLE and pruned.report.bound is None
+
+
+# --- straight-line distances, the CLI's model options and align check -----------------------
+
+SQUARE = pd.DataFrame({"unit": list("abcd"), "x": [0.0, 0.0, 1.0, 1.0], "y": [0.0, 1.0, 1.0, 0.0],
+                       "w": [1.0, 1.0, 1.0, 1.0]})  # fmt: skip
+U_PATH = pd.DataFrame({"a": list("abc"), "b": list("bcd")})  # a–b–c–d around three sides
+
+
+@pytest.mark.parametrize(("metric", "expected"), [("graph", 6.0), ("straight", 2 + 2**0.5)])
+def test_straight_line_distances_from_x_y(metric: str, expected: float) -> None:
+    # one rep at a: hops 0 + 1 + 2 + 3 along the path; straight 0 + 1 + √2 + 1
+    result = align(SQUARE, U_PATH, centres={"R": "a"}, tolerance=1.0, metric=metric)  # type: ignore[arg-type]
+    assert result.objectives["compactness"] == pytest.approx(expected)
+    counted = align(SQUARE, U_PATH, count=1, tolerance=1.0, metric=metric)  # type: ignore[arg-type]
+    # count mode: the 1-median (graph: b or c, 1 + 0 + 1 + 2 = 4; straight: any corner)
+    assert counted.objectives["compactness"] == pytest.approx(
+        4.0 if metric == "graph" else expected
+    )
+
+
+def test_straight_line_distances_from_lat_lon_are_great_circle_km() -> None:
+    units = pd.DataFrame({"unit": ["p", "q"], "lat": [0.0, 0.0], "lon": [0.0, 1.0], "w": [1, 1]})
+    result = align(units, pd.DataFrame({"a": ["p"], "b": ["q"]}), centres={"R": "p"},
+                   tolerance=1.0, metric="straight", compactness_weight="unit")  # fmt: skip
+    assert result.objectives["compactness"] == pytest.approx(111.195, rel=1e-4)  # 1° of equator
+
+
+def test_straight_metric_needs_coordinates_and_no_table() -> None:
+    units = SQUARE.drop(columns=["x", "y"])
+    with pytest.raises(DataError, match="'lat' and 'lon' \\(or 'x' and 'y'\\)"):
+        align(units, U_PATH, centres={"R": "a"}, tolerance=1.0, metric="straight")
+    table = pd.DataFrame({"unit": list("abcd"), "rep": "R", "distance": 1.0})
+    with pytest.raises(DataError, match="not both"):
+        align(SQUARE, U_PATH, centres={"R": "a"}, distances=table, tolerance=1.0,
+              metric="straight")  # fmt: skip
+
+
+def _write(folder: Path, **tables: pd.DataFrame) -> dict[str, str]:
+    paths = {}
+    for name, frame in tables.items():
+        paths[name] = str(folder / f"{name}.csv")
+        frame.to_csv(paths[name], index=False)
+    return paths
+
+
+def test_cli_run_and_check_agree_on_a_squared_straight_line_model(tmp_path: Path) -> None:
+    units, adjacency = _grid(5, 5)
+    units["x"] = [int(name[1]) for name in units["unit"]]
+    units["y"] = [int(name[2]) for name in units["unit"]]
+    centres = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
+    paths = _write(tmp_path, units=units, adj=adjacency, centres=centres)
+    model = ["--metric", "straight", "--distance-power", "2", "--weight", "unit",
+             "--bounds", "workload=80:220"]  # fmt: skip
+    out = tmp_path / "out"
+    args = ["align", paths["units"], "--adjacency", paths["adj"], "--centres", paths["centres"],
+            *model, "--out", str(out)]  # fmt: skip
+    runner = CliRunner()
+    ran = runner.invoke(cli, args)
+    assert ran.exit_code == 0, ran.output
+    territories = pd.read_csv(out / "territories.csv")
+    assert territories["workload"].between(80, 220).all()
+    compactness = float(ran.output.split("compactness ")[1].split(",")[0])
+    check = ["align", "check", paths["units"], "--adjacency", paths["adj"], "--centres",
+             paths["centres"], "--assignment", str(out / "assignment.csv"), *model]  # fmt: skip
+    checked = runner.invoke(cli, check)
+    assert checked.exit_code == 0, checked.output
+    assert f"compactness: {compactness:.6g}" in checked.output
+
+
+def test_check_verifies_the_centre_column(tmp_path: Path) -> None:
+    units, adjacency = _grid(5, 5)
+    result = align(units, adjacency, centres=CENTRES, tolerance=0.3)
+    table = result.assignment.copy()
+    centres = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
+    wrong = table.assign(centre=table["centre"].where(table["rep"] != "R1", "U01"))
+    mixed = table.copy()
+    mixed.loc[mixed.index[mixed["rep"] == "R2"][0], "centre"] = "U11"
+    unknown = table.assign(centre=table["centre"].where(table["rep"] != "R3", "ZZZ"))
+    expected = {
+        "wrong": "rep 'R1': centre 'U01', but the centres give 'U00'",
+        "mixed": "rep 'R2' has more than one centre",
+        "unknown": "rep 'R3': centre 'ZZZ' is not in the units table",
+    }
+    for name, assignment in (("wrong", wrong), ("mixed", mixed), ("unknown", unknown)):
+        paths = _write(tmp_path, units=units, adj=adjacency, centres=centres, a=assignment)
+        args = ["align", "check", paths["units"], "--adjacency", paths["adj"],
+                "--tolerance", "0.3", "--assignment", paths["a"]]  # fmt: skip
+        if name == "wrong":
+            args += ["--centres", paths["centres"]]
+        outcome = CliRunner().invoke(cli, args)
+        assert outcome.exit_code == 1 and expected[name] in outcome.output, outcome.output
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "many"])
+def test_limits_must_be_finite_and_non_negative(tmp_path: Path, value: str) -> None:
+    units, adjacency = _grid(3, 3)
+    paths = _write(tmp_path, units=units, adj=adjacency)
+    args = ["align", paths["units"], "--adjacency", paths["adj"], "--count", "2",
+            "--max-cut-edges", value]  # fmt: skip
+    outcome = CliRunner().invoke(cli, args)
+    assert outcome.exit_code == 2 and "finite number >= 0" in outcome.output
+
+
+def test_centres_need_rows_and_rep_ids() -> None:
+    units, adjacency = _grid(3, 3)
+    with pytest.raises(DataError, match="a non-empty rep id"):
+        align(units, adjacency, centres=pd.DataFrame({"rep": ["", "R2"], "unit": ["U00", "U22"]}))
+    with pytest.raises(DataError, match=r"at least one row \(rep, unit\)"):
+        align(units, adjacency, centres=pd.DataFrame({"rep": [], "unit": []}))

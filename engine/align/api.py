@@ -15,7 +15,7 @@ from engine.align.checker import AlignmentCheck, check_alignment
 from engine.align.distances import centre_distances, unit_graph
 from engine.align.districting import EXACT_UNITS, solve_districting
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
-from engine.align.inputs import AlignmentInputs, Bounds, prepare_inputs
+from engine.align.inputs import AlignmentInputs, Bounds, Metric, prepare_inputs
 from engine.align.model import ModelSpec, Objective
 from engine.align.search import FixedCentreResult, solve_fixed_centres
 from engine.errors import SolveError
@@ -63,7 +63,8 @@ def _frame(table: Table | None, value_column: str, key_column: str = "unit") -> 
     return pd.DataFrame({key_column: keys, value_column: [table[k] for k in keys]})
 
 
-def _weights(inputs: AlignmentInputs, name: str | None) -> np.ndarray:
+def weights(inputs: AlignmentInputs, name: str | None) -> np.ndarray:
+    """Per-unit weights: the named activity, the primary one (None) or 1 (``UNIT_WEIGHT``)."""
     if name is None:
         return inputs.activity[:, 0].copy()
     if name == UNIT_WEIGHT:
@@ -100,6 +101,7 @@ def align(
     heuristic: bool | None = None,
     settings: SolverSettings | None = None,
     names: Mapping[str, str] | None = None,
+    metric: Metric = "graph",
 ) -> Alignment:
     """Assign units to reps: contiguous, balanced within ±``tolerance``, best by ``objective``.
 
@@ -112,6 +114,12 @@ def align(
     disruption (default: 1 per unit moved). ``candidates`` limits each unit to its nearest centres
     ("auto": all when units × reps ≤ 20 000, else 12). The heuristic start runs for more than 100
     units unless ``heuristic`` says otherwise.
+
+    ``metric``: distances along shared borders (``graph``, the default: km between neighbouring
+    centroids, or hops without coordinates) or straight-line between centroids (``straight``:
+    great-circle km from lat/lon, else Euclidean from x/y — the Hess and territory-design papers'
+    convention); a ``distances`` table replaces both. ``distance_power`` 2 squares distances
+    (Hess's moment of inertia).
 
     ``contiguity_method``: ``"hybrid"`` (default; exact) finds an incumbent with shortest-path
     contiguity rows, then bounds it with the LP and the MILP without contiguity plus separator cuts
@@ -137,6 +145,7 @@ def align(
         tolerance=tolerance,
         bounds=bounds,
         names=names,
+        metric=metric,
     )
     if objective == "disruption" and inputs.current is None:
         raise SolveError("objective 'disruption' needs the current alignment")
@@ -146,8 +155,8 @@ def align(
         raise AlignmentInfeasible(reasons)
     spec = ModelSpec(
         objective=objective,
-        compactness_weight=_weights(inputs, compactness_weight),
-        disruption_weight=_weights(inputs, disruption_weight),
+        compactness_weight=weights(inputs, compactness_weight),
+        disruption_weight=weights(inputs, disruption_weight),
         distance_power=distance_power,
         max_compactness=max_compactness,
         max_cut_edges=max_cut_edges,

@@ -91,10 +91,24 @@ def _positions(
     if missing:
         problems.append(f"{len(missing)} unit(s) not assigned, e.g. {missing[:5]}")
     centre = inputs.centre
-    if centre is None and "centre" in assignment.columns:
-        centres = dict(zip(reps, assignment["centre"].astype(str).str.strip(), strict=True))
-        if all(centres.get(rep) in known for rep in labels):
-            centre = np.asarray([known[centres[rep]] for rep in labels], dtype=np.int64)
+    if "centre" in assignment.columns:
+        named = pd.DataFrame({"rep": reps, "centre": assignment["centre"].astype(str).str.strip()})
+        named = named[named["rep"].isin(list(index))].drop_duplicates()
+        given: dict[str, str] = {}
+        for key, group in named.groupby("rep", sort=True):
+            label = str(key)
+            if len(group) > 1:
+                listed = ", ".join(repr(c) for c in sorted(group["centre"]))
+                problems.append(f"rep {label!r} has more than one centre ({listed})")
+            given[label] = str(group["centre"].iloc[0])
+        for rep, unit in sorted(given.items()):
+            if unit not in known:
+                problems.append(f"rep {rep!r}: centre {unit!r} is not in the units table")
+            elif centre is not None and known[unit] != centre[index[rep]]:
+                home = inputs.units[centre[index[rep]]]
+                problems.append(f"rep {rep!r}: centre {unit!r}, but the centres give {home!r}")
+        if centre is None and all(given.get(rep) in known for rep in labels):
+            centre = np.asarray([known[given[rep]] for rep in labels], dtype=np.int64)
     return result, labels, centre
 
 

@@ -25,6 +25,7 @@ up to :data:`EXACT_UNITS` units; larger count-mode instances use location–allo
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -181,6 +182,7 @@ def solve_districting(
     rounds = 0
     load = solve_seconds = 0.0
     contiguous = False
+    best_bound: float | None = None  # every round relaxes the problem: its bound is valid
     while True:
         remaining = time_limit - (time.perf_counter() - started)
         # HiGHS 1.16 was seen to stall past its time limit in a root restart on this model
@@ -192,6 +194,8 @@ def solve_districting(
         rounds += 1
         load += report.load_seconds
         solve_seconds += report.solve_seconds
+        if report.bound is not None and math.isfinite(report.bound):
+            best_bound = report.bound if best_bound is None else max(best_bound, report.bound)
         if not report.has_solution:
             break
         centre, assignment = _read(model, inputs.num_units)
@@ -199,7 +203,7 @@ def solve_districting(
         if contiguous or time.perf_counter() - started >= time_limit:
             break
     scale = model.scale
-    bound = None if report.bound is None else report.bound * scale
+    bound = None if best_bound is None else best_bound * scale
     if report.has_solution and not contiguous:  # out of time while still cutting
         report = replace(
             report,
@@ -229,7 +233,13 @@ def solve_districting(
     report = replace(
         report, build_seconds=build_seconds, load_seconds=load, solve_seconds=solve_seconds
     )
-    what = "p-median" if spec.distance_power == 1 else "Hess moment-of-inertia"
+    what = (
+        "cut edges; each territory rooted at its lowest unit"
+        if spec.objective == "cut_edges"
+        else "p-median"
+        if spec.distance_power == 1
+        else "Hess moment-of-inertia"
+    )
     notes = [
         f"count mode: exact districting model ({what}; centres chosen by the model among all "
         f"{inputs.num_units} units), {len(model.x)} assignment pairs"

@@ -19,13 +19,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from engine.errors import DataError, DataIssue
+from engine.network import great_circle_km
 
-__all__ = ["AlignmentInputs", "Bounds", "prepare_inputs"]
+__all__ = ["AlignmentInputs", "Bounds", "Metric", "prepare_inputs"]
+
+#: How unit-to-centre distances are measured when no distance table is given.
+Metric = Literal["graph", "straight"]
 
 #: Explicit balance bounds per rep for one activity: (lower, upper).
 Bounds = tuple[float, float]
@@ -235,6 +240,30 @@ def _tolerances(
     return np.asarray(values)
 
 
+def _straight(
+    issues: _Issues,
+    units: pd.DataFrame,
+    name: str,
+    order: np.ndarray,
+    centre: np.ndarray | None,
+) -> np.ndarray | None:
+    """Straight-line distances from every unit to every centre (or unit, in count mode)."""
+    if "lat" in units.columns and "lon" in units.columns:
+        lat = _numbers(issues, units, name, "lat", minimum=-90.0)[order]
+        lon = _numbers(issues, units, name, "lon", minimum=-180.0)[order]
+        issues.raise_if_any()
+        to = np.arange(len(lat)) if centre is None else centre
+        return great_circle_km(lat[:, None], lon[:, None], lat[None, to], lon[None, to])
+    if "x" in units.columns and "y" in units.columns:
+        x = _numbers(issues, units, name, "x", minimum=None)[order]
+        y = _numbers(issues, units, name, "y", minimum=None)[order]
+        issues.raise_if_any()
+        to = np.arange(len(x)) if centre is None else centre
+        return np.hypot(x[:, None] - x[None, to], y[:, None] - y[None, to])
+    issues.add(name, "'lat' and 'lon' (or 'x' and 'y') columns for straight-line distances")
+    return None
+
+
 def prepare_inputs(
     units: pd.DataFrame,
     adjacency: pd.DataFrame,
@@ -248,8 +277,14 @@ def prepare_inputs(
     tolerance: float | Mapping[str, float] = 0.05,
     bounds: Mapping[str, Bounds] | None = None,
     names: Mapping[str, str] | None = None,
+    metric: Metric = "graph",
 ) -> AlignmentInputs:
     """Validate the tables and return index-based inputs (raises :class:`DataError`).
+
+    ``metric``: ``graph`` — shortest paths along shared borders (km between centroids with
+    ``lat``/``lon``, else hops) — or ``straight`` — straight-line distance between centroids
+    (great-circle km from ``lat``/``lon``, else Euclidean from ``x``/``y``), as in the Hess and
+    commercial territory-design models; it becomes the distance table.
 
     ``names`` maps table kinds (``units``, ``adjacency``, ``centres``, ``distances``, ``current``,
     ``locks``) to the file names used in messages. The balance band per territory for an activity
@@ -276,6 +311,10 @@ def prepare_inputs(
     if centres is not None:
         if _require_columns(issues, centres, label["centres"], ["rep", "unit"]):
             rep_ids = _ids(centres, "rep")
+            if centres.empty:
+                issues.add(label["centres"], "at least one row (rep, unit)")
+            for row in np.flatnonzero((rep_ids == "").to_numpy())[:20]:
+                issues.add(label["centres"], "a non-empty rep id", _row(centres, row), "rep", "")
             for row in np.flatnonzero(rep_ids.duplicated().to_numpy())[:20]:
                 where = _row(centres, row)
                 issues.add(label["centres"], "one centre per rep", where, "rep", rep_ids.iloc[row])
@@ -329,6 +368,15 @@ def prepare_inputs(
             _require_columns(issues, distances, label["distances"], ["distance"])
     if distances is not None and reps is None:
         table_out = _centre_distances(issues, distances, label["distances"], known_units)
+    if metric == "straight":
+        if distances is not None:
+            issues.add(label["distances"], "a distance table or metric 'straight', not both")
+        else:
+            issues.raise_if_any()
+            order = np.argsort(_ids(units, "unit").to_numpy(), kind="stable")
+            table_out = _straight(issues, units, label["units"], order, centre)
+    elif metric != "graph":
+        issues.add("<metric>", "'graph' or 'straight'", value=metric)
     current_out = None
     if current is not None:
         unit_pos, rep_pos = rep_column(current, "current")
