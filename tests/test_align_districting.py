@@ -140,6 +140,29 @@ def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(
     assert "the exact districting model found no contiguous answer in time" in result.notes
 
 
+def test_time_the_exact_model_leaves_re_allocates_its_centres(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the exact model stops early with centres b and e but a poor split ({a,b,c,d}, {e,f} at
+    # ±50 %: 1+0+1+2 + 0+1 = 5); with those centres fixed the best split is {a,b,c}, {d,e,f}: 4
+    def early(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        report = SolverReport(status=SolveStatus.FEASIBLE, objective=5.0, bound=3.5, gap=0.3)
+        centre = np.array([1, 4], dtype=np.int64)
+        assignment = np.array([0, 0, 0, 0, 1, 1], dtype=np.int64)
+        return DistrictingResult(centre, assignment, report, ("exact stopped early",))
+
+    monkeypatch.setattr(align_api, "solve_districting", early)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.5, compactness_weight=UNIT_WEIGHT)
+    assert result.status is SolveStatus.FEASIBLE  # the centres are still the exact model's
+    assert result.objectives["compactness"] == pytest.approx(4)
+    assert result.report.objective == pytest.approx(4)
+    assert result.report.bound == pytest.approx(3.5)
+    assert any("re-allocated in the time left: 5 → 4" in note for note in result.notes)
+
+
 def test_count_mode_tolerance_that_cannot_be_met_is_explained() -> None:
     names = list("abcd")
     units = pd.DataFrame({"unit": names, "work": [5.0, 1, 1, 1]})

@@ -221,3 +221,13 @@ def test_centres_need_rows_and_rep_ids() -> None:
         align(units, adjacency, centres=pd.DataFrame({"rep": ["", "R2"], "unit": ["U00", "U22"]}))
     with pytest.raises(DataError, match=r"at least one row \(rep, unit\)"):
         align(units, adjacency, centres=pd.DataFrame({"rep": [], "unit": []}))
+
+
+def test_self_borders_are_ignored_with_a_note() -> None:
+    # the Census county adjacency file lists every county as its own neighbour
+    units, adjacency = _grid(3, 3)
+    loops = pd.DataFrame({"a": units["unit"], "b": units["unit"]})
+    result = align(units, pd.concat([adjacency, loops]), centres={"R1": "U00", "R2": "U22"},
+                   tolerance=0.5, names={"adjacency": "adj.csv"})  # fmt: skip
+    assert result.check.ok
+    assert any("adj.csv: borders of a unit with itself ignored (rows 14" in n for n in result.notes)

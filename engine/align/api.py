@@ -170,7 +170,7 @@ def align(
         else candidates
     )
     use_heuristic = inputs.num_units > 100 if heuristic is None else heuristic
-    notes: list[str] = []
+    notes: list[str] = list(inputs.warnings)
     if activities is None:
         notes.append(
             f"balanced activities: {', '.join(inputs.activity_names)} (every numeric column of the "
@@ -226,6 +226,9 @@ def _count_mode(
             result = FixedCentreResult(
                 exact.assignment, exact.report, exact.notes, {}, distance[:, centre]
             )
+            left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+            if exact.report.status is SolveStatus.FEASIBLE and left > 1.0:
+                result = _reallocate(inputs, graph, centre, result, spec, settings, left, nearest)
             return centre, result
         bound = exact.report.bound
         notes.extend(exact.notes)
@@ -257,6 +260,43 @@ def _count_mode(
         )
         notes.append(f"no bound over all centre choices ({why}): status feasible")
     return centre, replace(result, report=report)
+
+
+def _reallocate(
+    inputs: AlignmentInputs,
+    graph: Any,
+    centre: np.ndarray,
+    exact: FixedCentreResult,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    left: float,
+    nearest: int | None,
+) -> FixedCentreResult:
+    """The time the exact model left: its centres, fixed, re-allocated (kept when better; the
+    bound stays the exact model's, valid over every choice of centres)."""
+    fixed = solve_fixed_centres(
+        inputs,
+        graph,
+        centre,
+        exact.distance,
+        spec,
+        settings.model_copy(update={"time_limit": left}),
+        nearest=nearest,
+        use_heuristic=False,
+    )
+    before, after = exact.report.objective, fixed.report.objective
+    if not fixed.report.has_solution or before is None or after is None or after >= before:
+        return exact
+    bound = exact.report.bound
+    report = replace(
+        exact.report,
+        objective=after,
+        gap=relative_gap(after, bound),
+        solve_seconds=exact.report.solve_seconds + fixed.report.solve_seconds,
+    )
+    note = f"the exact model's centres, fixed, re-allocated in the time left: {before:.6g} → "
+    note += f"{after:.6g}"
+    return replace(exact, assignment=fixed.assignment, report=report, notes=(*exact.notes, note))
 
 
 def _locate_allocate(

@@ -55,6 +55,7 @@ class AlignmentInputs:
     distance_table: np.ndarray | None = None  # (units, reps or units in count mode); inf = barred
     current: np.ndarray | None = None  # (units,) rep position today, -1 = none
     locks: Mapping[int, int] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[str, ...] = ()  # what was accepted but ignored (self borders)
 
     @property
     def num_units(self) -> int:
@@ -72,6 +73,7 @@ class AlignmentInputs:
 class _Issues:
     def __init__(self) -> None:
         self.items: list[DataIssue] = []
+        self.warnings: list[str] = []
 
     def add(
         self,
@@ -190,14 +192,11 @@ def _edges(
         return np.zeros((0, 2), dtype=np.int64)
     a = _lookup(issues, adjacency, name, "a", known, "unit")
     b = _lookup(issues, adjacency, name, "b", known, "unit")
-    for row in np.flatnonzero((a == b) & (a >= 0))[:20]:
-        issues.add(
-            name,
-            "a border between two different units",
-            _row(adjacency, row),
-            "b",
-            adjacency["b"].iloc[row],
-        )
+    loops = np.flatnonzero((a == b) & (a >= 0))
+    if len(loops):  # the Census county file lists every county as its own neighbour
+        rows = ", ".join(str(_row(adjacency, row)) for row in loops[:10].tolist())
+        more = f" and {len(loops) - 10} more" if len(loops) > 10 else ""
+        issues.warnings.append(f"{name}: borders of a unit with itself ignored (rows {rows}{more})")
     keep = (a >= 0) & (b >= 0) & (a != b)
     pairs = np.sort(np.column_stack([a[keep], b[keep]]), axis=1)
     return np.unique(pairs, axis=0) if len(pairs) else np.zeros((0, 2), dtype=np.int64)
@@ -426,4 +425,5 @@ def prepare_inputs(
         distance_table=table_out,
         current=current_out,
         locks=MappingProxyType(lock_map),
+        warnings=tuple(issues.warnings),
     )
