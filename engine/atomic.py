@@ -21,15 +21,23 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     On an exception the temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        )
+    except OSError as error:  # name the file asked for, not a temporary one
+        raise OSError(error.errno, error.strerror, str(target)) from None
     os.close(handle)
     tmp = Path(tmp_name)
     try:
         yield tmp
         mode = target.stat().st_mode & 0o777 if target.exists() else _NEW_FILE_MODE
         os.chmod(tmp, mode)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -29,6 +29,8 @@ class SalesnetError(Exception):
 
 
 def _show_value(value: Any) -> str:
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", None) == 0:
+        value = value.item()  # np.float64(nan) → nan
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

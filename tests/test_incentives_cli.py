@@ -116,3 +116,22 @@ def test_absurd_amounts_are_refused_with_their_row(files: dict[str, str], tmp_pa
             "--out", files["out"]]  # fmt: skip
     with pytest.raises(DataError, match="row 2, column 'amount'"):
         CliRunner().invoke(payouts, args, catch_exceptions=False)
+
+
+def test_missing_quotas_are_one_problem_naming_the_payees(files: dict[str, str]) -> None:
+    args = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--plan", "field_ae",
+            "--out", files["out"]]  # fmt: skip
+    with pytest.raises(DataError) as caught:
+        CliRunner().invoke(payouts, args, catch_exceptions=False)
+    (issue,) = caught.value.issues
+    assert issue.column == "quota" and "'007', 'R2'" in issue.expected
+
+
+def test_an_unwritable_output_is_named_not_its_temporary_file(tmp_path: Path) -> None:
+    from engine.atomic import write_text_atomic
+
+    target = tmp_path / "taken"
+    target.mkdir()
+    with pytest.raises(OSError) as caught:
+        write_text_atomic(target, "text")
+    assert caught.value.filename == str(target)

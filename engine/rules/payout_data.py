@@ -227,10 +227,12 @@ def required_values(
     array = np.where(invalid, 1.0, array)
     if bad.any():
         names = sorted(set(payees[bad].tolist()))
-        issues = [
-            DataIssue(file, f"a positive {name} for payee {p!r} (it has credited revenue)",
-                      column=name)
-            for p in names
-        ]  # fmt: skip
-        raise DataError(issues[:20], omitted=max(0, len(issues) - 20))
+        shown = ", ".join(repr(p) for p in names[:10])
+        more = f" and {len(names) - 10} more" if len(names) > 10 else ""
+        where = "a column" if values is None else "a value"
+        expected = (
+            f"{where} {name!r} with a positive {name} for every payee with credited revenue "
+            f"(missing or not positive for {shown}{more})"
+        )
+        raise DataError([DataIssue(file or "the targets (--quotas)", expected, column=name)])
     return array
