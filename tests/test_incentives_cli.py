@@ -82,7 +82,8 @@ def test_the_readme_payouts_command_runs_on_the_demo(tmp_path: Path) -> None:
 def test_outputs_never_overwrite_each_other_or_an_input(files: dict[str, str], clash: str) -> None:
     target = files["out"] if clash == "lines" else files["actuals"]
     args = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--quotas",
-            files["reps"], "--plan", "field_ae", "--out", files["out"], "--lines", target]  # fmt: skip
+            files["reps"], "--plan", "field_ae", "--out", files["out"],
+            "--lines", target]  # fmt: skip
     if clash == "actuals":
         args[args.index("--out") + 1] = files["actuals"]
         args = args[:-2]
