@@ -6,14 +6,17 @@ executed) and returns plain data in which every mapping is a :class:`LineDict` a
 that also record the 1-based line of the node itself (``.line``) and of each key or item
 (``.lines``). :func:`line_at` finds the line of a nested location such as a pydantic error ``loc``.
 
-Duplicate keys in a mapping, unsafe or unknown tags, anchors that alias mappings into themselves and
-plain syntax errors all raise the caller's error type (``RuleError`` by default; scenario loading
-passes ``ScenarioError``) naming the file and line.
+Duplicate keys in a mapping, unsafe or unknown tags, anchors that alias mappings into themselves,
+aliases that would multiply the data beyond a sane size (a "billion laughs" bomb: at most
+:data:`MAX_ALIAS_NODES` nodes, or as many as the file itself holds, may be copied through aliases
+and merge keys), impossible dates and plain syntax errors all raise the caller's error type
+(``RuleError`` by default; scenario loading passes ``ScenarioError``) naming the file and line.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,13 @@ import yaml
 
 from engine.errors import RuleError, SalesnetError
 
-__all__ = ["LineDict", "LineList", "line_at", "load_yaml", "load_yaml_file"]
+__all__ = ["MAX_ALIAS_NODES", "LineDict", "LineList", "line_at", "load_yaml", "load_yaml_file"]
+
+#: Nodes that aliases (and merge keys) may copy in one document, in all, unless the document itself
+#: holds more nodes than this; beyond it the document is refused as an alias bomb.
+MAX_ALIAS_NODES = 100_000
+
+_TAG = re.compile(r"tag '([^']*)'")
 
 ErrorFactory = Callable[..., SalesnetError]
 
@@ -53,8 +62,99 @@ class _DuplicateKey(yaml.MarkedYAMLError):
     pass
 
 
+class _BadValue(yaml.MarkedYAMLError):
+    """A well-formed scalar whose value is impossible (a date such as 2027-02-30)."""
+
+
+class _OverBudget(Exception):
+    pass
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader building LineDict / LineList and refusing duplicate keys."""
+    """SafeLoader building LineDict / LineList, refusing duplicate keys and alias bombs."""
+
+    def compose_document(self) -> Any:
+        self._own_nodes = 0  # nodes written out in the document
+        self._alias_nodes = 0  # nodes copied by aliases so far
+        self._sizes: dict[yaml.Node, int] = {}
+        return super().compose_document()
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:  # an undefined alias is reported by the composer
+                self._count_alias(event, target)
+        else:
+            self._own_nodes += 1
+        return super().compose_node(parent, index)
+
+    def _count_alias(self, event: yaml.AliasEvent, target: yaml.Node) -> None:
+        """Add the size of what the alias copies; refuse a document that copies too much."""
+        limit = max(MAX_ALIAS_NODES, self._own_nodes)
+        budget = limit - self._alias_nodes
+        try:
+            self._alias_nodes += self._expanded_size(target, budget)
+        except _OverBudget:
+            self._alias_nodes = limit + 1
+        if self._alias_nodes > limit:
+            mark: Any = event.start_mark
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"alias *{event.anchor} makes the document too large once aliases are expanded "
+                f"(more than {limit:,} copied values; an alias bomb?)",
+                mark,
+            )
+
+    def _expanded_size(self, node: yaml.Node, budget: int) -> int:
+        """Nodes in ``node`` with every alias expanded; _OverBudget once over ``budget``.
+
+        Sizes of finished nodes are remembered, so each node is measured once. A node still being
+        composed (an alias into its own anchor) counts as one node: the constructor refuses such
+        recursive data anyway.
+        """
+        sizes = self._sizes
+        total = 0
+
+        def visit(item: yaml.Node) -> tuple[int, bool]:
+            nonlocal total
+            known = sizes.get(item)
+            if known is not None:
+                total += known
+                if total > budget:
+                    raise _OverBudget
+                return known, True
+            total += 1
+            if total > budget:
+                raise _OverBudget
+            if isinstance(item, yaml.ScalarNode):
+                return 1, True
+            if item.end_mark is None:  # still open: recursive
+                return 1, False
+            children: list[yaml.Node]
+            if isinstance(item, yaml.MappingNode):
+                children = [part for pair in item.value for part in pair]
+            else:
+                children = list(item.value)
+            size, finished = 1, True
+            for child in children:
+                child_size, child_finished = visit(child)
+                size += child_size
+                finished = finished and child_finished
+            if finished:
+                sizes[item] = size
+            return size, finished
+
+        return visit(node)[0]
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise _BadValue(
+                None, None, f"{node.value!r} is not a valid date ({exc})", node.start_mark
+            ) from None
 
     def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
         data = LineDict()
@@ -84,6 +184,16 @@ class _LineLoader(yaml.SafeLoader):
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_yaml_map)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_yaml_seq)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
+
+
+def _show_tag(problem: str) -> str:
+    """``!!python/object/apply:os.system`` for the tag named in a constructor's complaint."""
+    found = _TAG.search(problem)
+    tag = found.group(1) if found else problem.rsplit(" ", 1)[-1].strip("'\"")
+    if tag.startswith("tag:yaml.org,2002:"):
+        tag = "!!" + tag.removeprefix("tag:yaml.org,2002:")
+    return tag
 
 
 def load_yaml(
@@ -104,8 +214,10 @@ def load_yaml(
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _BadValue):
+            raise error(f"invalid YAML value: {problem}", file=file, line=line) from None
         if "could not determine a constructor" in problem:
-            problem = "unsupported or unsafe YAML tag " + problem.rsplit("tag", 1)[-1].strip()
+            problem = f"unsafe or unsupported YAML tag {_show_tag(problem)!r}"
         raise error(f"invalid YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", file=file, line=None) from None

@@ -1,13 +1,19 @@
-"""``salesnet rules``: check, test and evaluate decision-table files.
+"""``salesnet rules``: check, test and evaluate rule files.
+
+``check`` and ``test`` dispatch on the file's ``kind``: decision tables, incentive plans or risk
+responses. ``eval`` evaluates decision tables only; other kinds are a usage error that names the
+command using them.
 
 Exit codes: 0 when every file is fine (warnings alone do not fail a check), 1 when a check finds an
-error, a test fails, or a file cannot be loaded.
+error, a test fails, or a file cannot be loaded; 2 for usage errors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import re
 import time
 from pathlib import Path
 
@@ -16,12 +22,13 @@ import pandas as pd
 
 from engine.atomic import atomic_path
 from engine.errors import DataError, DataIssue, RuleError
-from engine.rules.check import check_file
+from engine.rules.check import DECISION_KINDS, PLAN_KINDS, check_file
 from engine.rules.embedded_tests import FILE_KINDS, run_file_tests
 from engine.rules.evaluate import evaluate
 from engine.rules.loader import load_rules
+from engine.rules.model import RuleSet
 from engine.rules.testing import TestOutcome, run_tests
-from engine.yamlio import load_yaml_file
+from engine.yamlio import line_at, load_yaml_file
 
 __all__ = ["rules"]
 
@@ -51,13 +58,90 @@ def _table_path(path: str) -> Path:
     return candidate
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read a CSV or Parquet table; unreadable files raise DataError."""
+@functools.cache
+def _text_columns() -> frozenset[str]:
+    """Columns the dataset schema holds as text (ids and references: ``id``, ``territory`` ...)."""
+    from engine.data.schema import TABLES, columns_of
+
+    return frozenset(
+        spec.name
+        for table in TABLES.values()
+        for spec in columns_of(table.model)
+        if spec.kind in ("string", "enum")
+    )
+
+
+_LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
+
+
+def _is_id_like(name: object) -> bool:
+    text = str(name).strip().lower()
+    return text in _text_columns() or text.endswith("_id")
+
+
+def _input_types(ruleset: RuleSet | None) -> tuple[set[str], set[str]]:
+    """Columns the rules read as text, and columns they read as numbers (or in expressions)."""
+    text: set[str] = set()
+    numeric: set[str] = set()
+    for table in ruleset.tables if ruleset is not None else ():
+        for item in table.inputs:
+            if item.expression is not None:
+                numeric |= set(item.expression.columns)
+            elif item.type == "string":
+                text.add(item.name)
+            elif item.type == "number":
+                numeric.add(item.name)
+    return text, numeric
+
+
+def _read_csv(target: Path, ruleset: RuleSet | None) -> pd.DataFrame:
+    """A CSV with ids as text: schema text columns, ``*_id``, columns the rules test as text, and
+    whole-number columns written with leading zeros (``000123``, ZIP codes) — unless the rules
+    test the column as a number. Other columns keep pandas' types (numbers stay numbers)."""
+    header = [str(c) for c in pd.read_csv(target, nrows=0).columns]
+    rule_text, rule_numeric = _input_types(ruleset)
+    text = {c for c in header if (_is_id_like(c) or c in rule_text) and c not in rule_numeric}
+    frame = pd.read_csv(target, dtype=dict.fromkeys(text, str))
+    suspects = [
+        c
+        for c in frame.columns
+        if c not in text
+        and c not in rule_numeric
+        and (pd.api.types.is_integer_dtype(frame[c]) or pd.api.types.is_float_dtype(frame[c]))
+    ]
+    if suspects:
+        try:
+            raw = pd.read_csv(target, dtype=str, usecols=suspects)
+        except ValueError:  # duplicate header names: pandas renamed them; leave types alone
+            suspects, raw = [], pd.DataFrame()
+        for column in suspects:
+            values = raw[column]
+            if values.str.match(_LEADING_ZERO).fillna(False).astype(bool).any():
+                frame[column] = values
+                text.add(column)
+    for column in text:
+        if column in frame.columns:
+            values = frame[column].astype(object)
+            frame[column] = values.where(values.notna(), None)
+    return frame
+
+
+def read_table(path: str, ruleset: RuleSet | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet table; unreadable files raise DataError naming the file.
+
+    CSV ids stay text (leading zeros kept, see :func:`_read_csv`); ``ruleset`` says which columns
+    the rules test as text or as numbers. Parquet keeps its own types.
+    """
     target = _table_path(path)
-    try:
-        if target.suffix.lower() == ".parquet":
+    if target.suffix.lower() in (".parquet", ".pq"):
+        try:
             return pd.read_parquet(target)
-        return pd.read_csv(target)
+        except Exception as exc:  # pyarrow raises many types for a bad file
+            raise DataError(
+                [DataIssue(str(target), f"a readable Parquet file ({type(exc).__name__}: {exc})")]
+            ) from None
+    try:
+        return _read_csv(target, ruleset)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(
             [DataIssue(str(target), f"a readable CSV or Parquet table ({exc})")]
@@ -66,10 +150,15 @@ def read_table(path: str) -> pd.DataFrame:
 
 def _columns_of(path: str) -> list[str]:
     target = _table_path(path)
-    if target.suffix.lower() == ".parquet":
+    if target.suffix.lower() in (".parquet", ".pq"):
         import pyarrow.parquet as pq
 
-        return list(pq.read_schema(target).names)
+        try:
+            return list(pq.read_schema(target).names)
+        except Exception as exc:  # pyarrow raises many types for a bad file
+            raise DataError(
+                [DataIssue(str(target), f"a readable Parquet file ({type(exc).__name__}: {exc})")]
+            ) from None
     return list(read_table_header(target))
 
 
@@ -82,7 +171,7 @@ def read_table_header(target: Path) -> list[str]:
 
 @click.group()
 def rules() -> None:
-    """Check, test and evaluate rule files (decision tables)."""
+    """Check, test and evaluate rule files (decision tables, incentive plans, risk responses)."""
 
 
 @rules.command()
@@ -95,7 +184,11 @@ def rules() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
-    """Check FILES statically: syntax, types, overlaps, gaps, rules that never fire."""
+    """Check FILES statically: syntax, types, overlaps, gaps, rules that never fire.
+
+    Incentive-plan and risk-response files are checked against their own schema (conditions,
+    expressions, examples); --data applies to decision tables only.
+    """
     columns = _columns_of(data_path) if data_path else None
     errors = warnings = 0
     for file in files:
@@ -118,8 +211,16 @@ def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
 def _file_tests(file: str) -> list[TestOutcome]:
     """Run a rule file's embedded tests, by its kind: incentives and risk, or decision tables."""
     data = load_yaml_file(file)
-    if isinstance(data, dict) and data.get("kind") in FILE_KINDS:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if isinstance(kind, str) and kind in FILE_KINDS:
         return run_file_tests(file)
+    if isinstance(data, dict) and "kind" in data and kind not in DECISION_KINDS:
+        known = ", ".join((*DECISION_KINDS, *FILE_KINDS))
+        raise RuleError(
+            f"kind: expected one of {known}; got {kind!r}",
+            file=file,
+            line=line_at(data, ("kind",)),
+        )
     return run_tests(load_rules(file))
 
 
@@ -193,8 +294,19 @@ def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
 )
 def eval_command(file: str, data_path: str, out_path: str, as_of: dt.datetime | None) -> None:
     """Evaluate the tables in FILE over a data table; write outputs and matched rule ids."""
-    ruleset = load_rules(file)
-    data = read_table(data_path)
+    try:
+        ruleset = load_rules(file)
+    except RuleError:
+        raw = load_yaml_file(file)  # it parsed: was it another kind of rule file?
+        kind = raw.get("kind") if isinstance(raw, dict) else None
+        if isinstance(kind, str) and kind in PLAN_KINDS:
+            raise click.BadParameter(
+                f"{file} holds {kind}, not decision tables: it is used by {PLAN_KINDS[kind]}; "
+                "`salesnet rules check` checks it and `salesnet rules test` runs its examples",
+                param_hint="'FILE'",
+            ) from None
+        raise
+    data = read_table(data_path, ruleset)
     day = as_of.date() if as_of else dt.date.today()
     started = time.perf_counter()
     result = evaluate(ruleset, data, as_of=day)

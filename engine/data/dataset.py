@@ -17,7 +17,6 @@ from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.data.columns import coerce_table
@@ -25,7 +24,8 @@ from engine.data.integrity import check_integrity
 from engine.data.issues import IssueLog
 from engine.data.read import read_table
 from engine.data.schema import TABLES, columns_of
-from engine.errors import DataError, DataIssue
+from engine.errors import DataError, DataIssue, RuleError
+from engine.yamlio import line_at, load_yaml
 
 __all__ = ["MANIFEST_NAME", "Dataset", "DatasetManifest", "dataset_from_frames", "load_dataset"]
 
@@ -122,29 +122,47 @@ class Dataset:
         return digest.hexdigest()
 
 
+def _at(label: str, line: int | None) -> str:
+    return f"{label}:{line}" if line is not None else label
+
+
 def _manifest(path: Path, log: IssueLog) -> DatasetManifest | None:
+    """Read ``dataset.yaml`` with the project's strict YAML loader (duplicate keys, unsafe tags
+    and alias bombs are refused); problems name the file and line."""
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        data = yaml.safe_load(text) or {}
+        raw = path.read_bytes()
     except FileNotFoundError:
         log.error(label, f"a {MANIFEST_NAME} manifest in the dataset folder")
         return None
     except OSError as error:
         log.error(label, f"a readable file ({error.strerror or error})")
         return None
-    except (UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError) as error:
-        log.error(label, f"valid UTF-8 YAML ({error})")
+    try:
+        data = load_yaml(raw.removeprefix(b"\xef\xbb\xbf"), file=label)
+    except RuleError as error:
+        problem = error.message.removeprefix("invalid YAML: ")
+        log.error(_at(label, error.line), f"valid UTF-8 YAML ({problem})")
         return None
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         log.error(label, "a mapping with name, period and tables", value=data)
         return None
     try:
         return DatasetManifest.model_validate(data)
     except ValidationError as error:
-        for problem in error.errors():
-            key = ".".join(map(str, problem["loc"]))
-            log.error(label, problem["msg"], column=key, value=problem.get("input"))
+        for item in error.errors(include_url=False):
+            loc = tuple(item["loc"])
+            key = ".".join(map(str, loc))
+            where = _at(label, line_at(data, loc))
+            if item["type"] == "missing":
+                log.error(where, "a value (the key is required)", column=key)
+            elif item["type"] == "extra_forbidden":
+                keys = ", ".join(DatasetManifest.model_fields)
+                log.error(where, f"one of the keys {keys}", column=key)
+            else:
+                log.error(where, item["msg"], column=key, value=item.get("input"))
         return None
 
 

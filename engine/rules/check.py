@@ -16,6 +16,11 @@ outputs outside ``allowed``, duplicate ids, cycles), it reports, analytically fr
   names a value outside the input's declared ``values``.
 
 Gap and shadow analysis runs once per period in which a different set of rules is in effect.
+
+Incentive-plan and risk-response files (``kind: incentive_plans`` / ``risk_responses``) are
+checked against their own schema instead: every schema problem, every SPIFF, gate and ``when``
+condition and every risk expression that does not compile, and embedded examples naming a plan
+the file lacks — each with file, line and plan or rule id.
 """
 
 from __future__ import annotations
@@ -23,11 +28,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
 from engine.errors import RuleError
+from engine.rules._validation import _data_loc, _rule_id
+from engine.rules.conditions import Cell, parse_condition
+from engine.rules.expressions import parse_expression
+from engine.rules.incentives import IncentiveFile, TieredPlan, parse_incentives
 from engine.rules.loader import compile_rules
 from engine.rules.model import CompiledRule, CompiledTable, Finding, RuleSet, in_effect
 from engine.rules.regions import (
@@ -38,10 +48,19 @@ from engine.rules.regions import (
     merged_regions,
     rule_cover,
 )
+from engine.rules.risk import RiskFile, parse_risk
 from engine.rules.tables import HitPolicy
-from engine.yamlio import load_yaml_file
+from engine.yamlio import line_at, load_yaml_file
 
-__all__ = ["check_file", "check_ruleset"]
+__all__ = ["DECISION_KINDS", "PLAN_KINDS", "check_file", "check_plans_file", "check_ruleset"]
+
+#: ``kind`` values of decision-table files (a file without ``kind`` is one decision table).
+DECISION_KINDS = ("decision_table", "decision_tables")
+#: ``kind`` values of the other rule files, and the command that uses each.
+PLAN_KINDS = {
+    "incentive_plans": "`salesnet payouts`",
+    "risk_responses": "scenarios (`rules: risk:`) in `salesnet plan` and `salesnet batch`",
+}
 
 MAX_CELLS = 200_000
 MAX_LISTED = 10
@@ -56,11 +75,117 @@ def check_file(
         raw = load_yaml_file(path)
     except RuleError as exc:
         return [Finding("error", "yaml", exc.message, name, line=exc.line)]
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if isinstance(kind, str) and kind in PLAN_KINDS:
+        return _sorted(check_plans_file(raw, file=name))
+    if isinstance(raw, dict) and "kind" in raw and kind not in DECISION_KINDS:
+        known = ", ".join((*DECISION_KINDS, *PLAN_KINDS))
+        message = f"kind: expected one of {known}; got {kind!r}"
+        return [Finding("error", "schema", message, name, line=line_at(raw, ("kind",)))]
     ruleset, findings = compile_rules(raw, file=name)
     if ruleset is not None:
         broken = {f.table for f in findings if f.severity == "error"}
         findings.extend(check_ruleset(ruleset, columns=columns, skip=broken))
+    return _sorted(findings)
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.line or 0, f.severity, f.code, f.message))
+
+
+def check_plans_file(raw: dict[str, Any], *, file: str | None = None) -> list[Finding]:
+    """Every problem of a loaded incentive-plan or risk-response file (by its ``kind``)."""
+    kind = raw.get("kind")
+    model: type[BaseModel] = IncentiveFile if kind == "incentive_plans" else RiskFile
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as exc:
+        return [_schema_finding(raw, item, file) for item in exc.errors(include_url=False)]
+    if isinstance(parsed, IncentiveFile):
+        findings = _incentive_findings(parsed, raw, file)
+    else:
+        assert isinstance(parsed, RiskFile)
+        findings = _risk_findings(parsed, raw, file)
+    if not findings:  # whatever else the loader itself refuses
+        try:
+            if isinstance(parsed, IncentiveFile):
+                parse_incentives(raw, file=file)
+            else:
+                parse_risk(raw, file=file)
+        except RuleError as exc:
+            findings.append(_error_finding(exc, "schema"))
+    return findings
+
+
+def _schema_finding(raw: Any, item: Any, file: str | None) -> Finding:
+    loc = _data_loc(raw, tuple(item["loc"]))
+    where = ".".join(str(step) for step in loc) or "<file>"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    return Finding(
+        "error", "schema", f"{where}: {message}", file, None, _rule_id(raw, loc), line_at(raw, loc)
+    )
+
+
+def _error_finding(exc: RuleError, code: str) -> Finding:
+    return Finding("error", code, exc.message, exc.file, exc.table, exc.rule_id, exc.line)
+
+
+def _condition_problem(
+    cell: object, *, column: str, file: str | None, rule_id: str, line: int | None
+) -> list[Finding]:
+    try:
+        parse_condition(cast(Cell, cell), column=column, file=file, rule_id=rule_id, line=line)
+    except RuleError as exc:
+        return [_error_finding(exc, "syntax")]
+    return []
+
+
+def _incentive_findings(plans: IncentiveFile, raw: Any, file: str | None) -> list[Finding]:
+    findings: list[Finding] = []
+    for p_index, plan in enumerate(plans.plans):
+        if not isinstance(plan, TieredPlan):
+            continue
+        for s_index, spiff in enumerate(plan.spiffs):
+            for column, cell in spiff.when.items():
+                where = ("plans", p_index, "spiffs", s_index, "when", column)
+                findings += _condition_problem(
+                    cell, column=column, file=file, rule_id=spiff.id, line=line_at(raw, where)
+                )
+        for g_index, gate in enumerate(plan.gates):
+            gate_line = line_at(raw, ("plans", p_index, "gates", g_index, "when"))
+            findings += _condition_problem(
+                gate.when, column=gate.metric, file=file, rule_id=plan.id, line=gate_line
+            )
+    known = [plan.id for plan in plans.plans]
+    for t_index, test in enumerate(plans.tests):
+        if test.input.plan not in known:
+            findings.append(
+                Finding(
+                    "error",
+                    "test",
+                    f"tests.{t_index}: no plan {test.input.plan!r} (plans: {', '.join(known)})",
+                    file,
+                    line=line_at(raw, ("tests", t_index, "input", "plan")),
+                )
+            )
+    return findings
+
+
+def _risk_findings(rules: RiskFile, raw: Any, file: str | None) -> list[Finding]:
+    findings: list[Finding] = []
+    for index, rule in enumerate(rules.rules):
+        for column, cell in rule.when.items():
+            where = ("rules", index, "when", column)
+            findings += _condition_problem(
+                cell, column=column, file=file, rule_id=rule.id, line=line_at(raw, where)
+            )
+        if rule.expression is not None:
+            line = line_at(raw, ("rules", index, "expression"))
+            try:
+                parse_expression(rule.expression, file=file, rule_id=rule.id, line=line)
+            except RuleError as exc:
+                findings.append(_error_finding(exc, "expression"))
+    return findings
 
 
 def check_ruleset(
