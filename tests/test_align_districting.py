@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import engine.align.api as align_api
+import engine.align.districting as districting
 from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, prepare_inputs
 from engine.align.districting import DistrictingResult
 from engine.errors import DataError
@@ -92,6 +93,30 @@ def test_exact_count_mode_matches_brute_force(seed: int) -> None:
         assert result.objectives[objective] == pytest.approx(expected), label
         assert result.report.bound is not None and result.report.bound <= expected + 1e-6
         assert any("exact districting model" in note for note in result.notes)
+
+
+def test_flow_rows_keep_count_mode_exact(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Shirabe's flow from the start (it normally comes after six cut rounds without a contiguous
+    # answer): the brute-force optima, contiguous in one round
+    monkeypatch.setattr(districting, "_CUT_ROUNDS", 0)
+    for seed in range(10):
+        units, edges, graph = _instance(seed)
+        k = 2 + seed % 2
+        for objective, power in (("compactness", 1), ("compactness", 2), ("cut_edges", 1)):
+            expected = _brute_force(
+                units, edges, graph, k, 0.3, contiguity=True, objective=objective, power=power
+            )
+            kwargs = dict(count=k, tolerance=0.3, objective=objective, distance_power=power)
+            if expected is None:
+                with pytest.raises(AlignmentInfeasible):
+                    align(units, edges, **kwargs)  # type: ignore[arg-type]
+                continue
+            result = align(units, edges, **kwargs)  # type: ignore[arg-type]
+            label = (seed, objective, power)
+            assert result.check.ok and result.status is SolveStatus.OPTIMAL, label
+            assert result.objectives[objective] == pytest.approx(expected), label
+            note = next(n for n in result.notes if "exact districting model" in n)
+            assert "in 1 solve round(s), Shirabe's flow" in note and "from round 1" in note
 
 
 def test_exact_count_mode_picks_the_best_centres_on_a_weighted_path() -> None:

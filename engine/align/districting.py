@@ -17,7 +17,10 @@ Contiguity (exact): ``x[u, c] ≤ Σ_{v ∈ N(u)} x[v, c]`` for u not adjacent t
 to its centre leaves u through a neighbour; Validi, Buchanan & Lykhovyd 2022 call them length-one
 a,b-separators), then the separator cuts of :mod:`engine.align.contiguity` for every piece cut off
 from its centre, re-solving until the answer is contiguous. Every round solves a relaxation of the
-contiguous problem, so its bound is valid and the final, contiguous answer is optimal for it.
+contiguous problem, so its bound is valid and the final, contiguous answer is optimal for it. When
+the rounds crawl (tight balance), small models get Shirabe's (2005) flow rows — each centre ships
+one unit of flow to every unit it takes, along borders inside its territory — and the next round
+is contiguous by construction.
 
 The model has one column per (unit, centre) pair — n² — so :func:`solve_districting` is meant for
 up to :data:`EXACT_UNITS` units; larger count-mode instances use location–allocation.
@@ -45,6 +48,13 @@ __all__ = ["EXACT_UNITS", "DistrictingResult", "solve_districting"]
 
 #: Count mode solves the exact districting model up to this many units (n² columns).
 EXACT_UNITS = 200
+#: Separator-cut rounds usually close in a few (long) rounds — West Virginia, Hess, ±0.5 %: 2;
+#: South Carolina ±5 %: 3 — but crawl through many short ones when a tight balance lets every
+#: relaxation scatter (Maine, Hess, ±0.5 %: 22 rounds, no contiguous answer in 60 s; with flows:
+#: optimal in 13 s). After this many rounds, models with up to FLOW_ARCS flow arcs (2 × borders ×
+#: candidate centres) get Shirabe's flow rows, and the next round is contiguous by construction.
+_CUT_ROUNDS = 6
+FLOW_ARCS = 40_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,6 +73,42 @@ class _Model:
     x: dict[tuple[int, int], pulp.LpVariable]
     scale: float
     cuts: int = 0
+    flows: bool = False
+    flow_round: int = 0  # the first round solved with the flow rows
+
+
+def _add_flows(model: _Model, graph: nx.Graph, first_round: int) -> None:
+    """Shirabe's flow for every centre c: c sends one unit of flow to each unit it takes, along
+    borders between units it takes — every answer is then contiguous (no more cut rounds)."""
+    problem, x = model.problem, model.x
+    members: dict[int, set[int]] = {}
+    for u, c in x:
+        if u != c:
+            members.setdefault(c, set()).add(u)
+
+    def row(terms: list[tuple[pulp.LpVariable, float]], sense: int, name: str) -> None:
+        constraint = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, name, 0)
+        problem.addConstraint(constraint)
+
+    for c, inside in sorted(members.items()):
+        big = float(len(inside))
+        arcs: dict[tuple[int, int], pulp.LpVariable] = {}
+        for u in [c, *sorted(inside)]:
+            for v in sorted(graph.neighbors(u)):
+                if v in inside:  # nothing flows back into the centre
+                    arcs[u, v] = problem.add_variable(f"f_{u}_{v}_{c}", 0, big)
+        for u in sorted(inside):
+            into = [(arcs[v, u], 1.0) for v in sorted(graph.neighbors(u)) if (v, u) in arcs]
+            out = [(arcs[u, v], -1.0) for v in sorted(graph.neighbors(u)) if (u, v) in arcs]
+            row([*into, *out, (x[u, c], -1.0)], pulp.LpConstraintEQ, f"flow_{u}_{c}")
+        for (u, v), arc in arcs.items():
+            row([(arc, 1.0), (x[v, c], -big)], pulp.LpConstraintLE, f"carry_{u}_{v}_{c}")
+    model.flows, model.flow_round = True, first_round
+
+
+def _flow_size(graph: nx.Graph, distance: np.ndarray) -> int:
+    """Flow arcs the flow rows would add: both directions of every border, per centre."""
+    return 2 * graph.number_of_edges() * int(np.isfinite(distance).any(axis=0).sum())
 
 
 def _build(
@@ -174,7 +220,10 @@ def solve_districting(
     time_limit = settings.time_limit or float("inf")
     if distance is None:
         distance = centre_distances(inputs, graph, range(inputs.num_units))
+    flow_ok = spec.contiguity is not None and _flow_size(graph, distance) <= FLOW_ARCS
     model = _build(inputs, graph, distance, spec)
+    if flow_ok and _CUT_ROUNDS <= 0:
+        _add_flows(model, graph, 1)
     build_seconds = time.perf_counter() - started
     report = SolverReport(status=SolveStatus.ERROR)
     centre = np.zeros(0, dtype=np.int64)
@@ -202,6 +251,8 @@ def solve_districting(
         contiguous = spec.contiguity is None or _add_cuts(model, graph, centre, assignment) == 0
         if contiguous or time.perf_counter() - started >= time_limit:
             break
+        if flow_ok and not model.flows and rounds >= _CUT_ROUNDS:
+            _add_flows(model, graph, rounds + 1)  # cut rounds crawl: contiguity in one MILP
     scale = model.scale
     bound = None if best_bound is None else best_bound * scale
     if report.has_solution and not contiguous:  # out of time while still cutting
@@ -233,6 +284,11 @@ def solve_districting(
     report = replace(
         report, build_seconds=build_seconds, load_seconds=load, solve_seconds=solve_seconds
     )
+    how = f"length-one separators and {model.cuts} separator cuts in {rounds} solve round(s)"
+    if model.flows:
+        how += (
+            f", Shirabe's flow ({_flow_size(graph, distance)} arcs) from round {model.flow_round}"
+        )
     what = (
         "cut edges; each territory rooted at its lowest unit"
         if spec.objective == "cut_edges"
@@ -243,11 +299,6 @@ def solve_districting(
     notes = [
         f"count mode: exact districting model ({what}; centres chosen by the model among all "
         f"{inputs.num_units} units), {len(model.x)} assignment pairs"
-        + (
-            f"; contiguity: length-one separators and {model.cuts} separator cuts in {rounds} "
-            "solve round(s)"
-            if spec.contiguity is not None
-            else ""
-        )
+        + (f"; contiguity: {how}" if spec.contiguity is not None else "")
     ]
     return DistrictingResult(centre, assignment, report, tuple(notes))
