@@ -143,7 +143,7 @@ def test_finite_last_tier_caps_the_measure() -> None:
     ("fields", "message"),
     [
         ({"tiers": [{"from": 0, "to": 1, "rate": 0.1}, {"from": 1.2, "rate": 0.2}]}, "contiguous"),
-        ({"tiers": [{"from": 0, "rate": 0.1, "multiplier": 2}]}, "exactly one"),
+        ({"tiers": [{"from": 0, "rate": 0.1, "multiplier": 2}]}, "not both"),
         ({"tiers": [{"from": 0, "multiplier": 2}]}, "base_rate"),
         ({"tier_basis": "volume", "rate_basis": "target_incentive"}, "attainment"),
         ({"tiers": [{"from": 0, "to": 0, "rate": 0.1}]}, "empty"),

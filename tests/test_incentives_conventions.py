@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.errors import RuleError
 from engine.rules.commission import plan_payout
 from engine.rules.incentives import IncentiveFile, TieredPlan, load_incentives, parse_incentives
 from engine.rules.payouts import _money, compute_payouts
@@ -235,3 +236,44 @@ def test_shipped_inside_sales_pays_the_target_incentive_at_quota() -> None:
     assert at_quota == pytest.approx(plan.target_incentive)
     payouts = [plan_payout(plan, q * 1_000.0, quota=100_000.0) for q in range(0, 200)]
     assert all(b >= a for a, b in itertools.pairwise(payouts))  # no cliff
+
+
+# --- tier bonuses (milestones, step payouts) ---------------------------------------------------
+
+
+def test_a_step_table_pays_the_reached_tiers_amount() -> None:
+    # Pricefx "Single Target Amount": target 100 000, 1 000 for reaching it; 90 000 pays 0.
+    tiers = [{"id": "below", "from": 0, "to": 100_000, "bonus": 0},
+             {"id": "target", "from": 100_000, "to": 150_000, "bonus": 1_000},
+             {"id": "stretch", "from": 150_000, "bonus": 2_500}]  # fmt: skip
+    plan = plans(method="retroactive", tiers=tiers).plans[0]
+    assert isinstance(plan, TieredPlan)
+    assert [plan_payout(plan, r) for r in (90_000, 100_000, 110_000, 160_000)] == [
+        0,
+        1_000,
+        1_000,
+        2_500,
+    ]
+
+
+def test_milestone_bonuses_add_up_on_a_marginal_plan_and_explain_themselves() -> None:
+    # 5 % on everything, plus 1 000 at quota and another 500 at 120 % (QuotaPath milestones)
+    tiers = [{"from": 0, "to": 1.0, "rate": 0.05},
+             {"from": 1.0, "to": 1.2, "rate": 0.05, "bonus": 1_000},
+             {"from": 1.2, "rate": 0.05, "bonus": 500}]  # fmt: skip
+    incentives = plans(tier_basis="attainment", quota=100_000, tiers=tiers, payout_cap=7_000)
+    actuals = pd.DataFrame({"rep": ["A", "A", "A"], "period": ["Q1", "Q2", "Q3"],
+                            "amount": [99_000, 125_000, 200_000]})  # fmt: skip
+    result = compute_payouts(incentives, actuals)
+    # 4 950; 6 250 + 1 000 + 500 = 7 750 capped at 7 000; 10 000 + 1 500 capped at 7 000
+    assert summary_of(result, "commission") == [4_950.0, 7_000.0, 7_000.0]
+    lines = result.lines
+    bonus = lines[(lines["step"] == "bonus") & (lines["period"] == "Q2")]
+    assert bonus["amount"].tolist() == [1_000.0, 500.0]
+    steps = lines[lines["step"] != "total"].groupby("period")["amount"].sum()
+    assert steps.tolist() == pytest.approx(summary_of(result, "paid"))
+
+
+def test_a_tier_needs_a_rate_a_multiplier_or_a_bonus() -> None:
+    with pytest.raises(RuleError, match="give 'rate', 'multiplier' or 'bonus'"):
+        plans(tiers=[{"from": 0}])

@@ -45,6 +45,7 @@ class TierOutcome:
     tier_index: npt.NDArray[np.int64]  # tier reached, -1 below the first tier
     bases: FloatArray  # (payees, tiers): base each tier's rate applies to
     amounts: FloatArray  # (payees, tiers): base × rate (before gate and payout cap)
+    bonuses: FloatArray  # (payees, tiers): fixed amounts for tiers reached (before gate and cap)
     gate_passed: npt.NDArray[np.bool_]
     attainment_capped: npt.NDArray[np.bool_]
     payout_capped: npt.NDArray[np.bool_]
@@ -124,13 +125,18 @@ def tiered_commission(
         portions[np.flatnonzero(reached), tier_index[reached]] = counted[reached] - plan.floor
     bases = portions * scale[:, None]
     amounts = bases * rates[None, :]
+    bonus = np.array(plan.tier_bonuses())
+    reached_tiers = np.arange(len(plan.tiers))[None, :] <= tier_index[:, None]
+    if plan.method == "retroactive":
+        reached_tiers = np.arange(len(plan.tiers))[None, :] == tier_index[:, None]
+    bonuses = np.where(reached_tiers, bonus[None, :], 0.0)
     gate = np.ones(size, dtype=bool)
     if plan.threshold is not None:
         lower_inclusive = plan.boundary == "lower_inclusive"
         gate = on_marks >= plan.threshold if lower_inclusive else on_marks > plan.threshold
     if gates_passed is not None:
         gate = gate & np.broadcast_to(np.asarray(gates_passed, dtype=bool), (size,))
-    total = np.where(gate, amounts.sum(axis=1), 0.0)
+    total = np.where(gate, amounts.sum(axis=1) + bonuses.sum(axis=1), 0.0)
     payout_capped = np.zeros(size, dtype=bool)
     if plan.payout_cap is not None:
         payout_capped = total > plan.payout_cap
@@ -142,6 +148,7 @@ def tiered_commission(
         tier_index=tier_index,
         bases=bases,
         amounts=amounts,
+        bonuses=bonuses,
         gate_passed=gate,
         attainment_capped=attainment_capped,
         payout_capped=payout_capped,

@@ -26,6 +26,9 @@ file's JSON Schema. The semantics (documented once, here):
   payee, period and line — the tiered commission, each SPIFF, the clawbacks, an accrual — and
   what is paid and owed is the sum of those rounded lines. Embedded examples and the optimizer's
   cost curve use the unrounded amounts.
+* **Bonus** (a fixed amount for reaching a tier: milestone or step payouts): a retroactive plan
+  pays the reached tier's bonus; a marginal plan the bonus of every tier reached. Bonuses count
+  as tiered commission (gates and the payout cap apply).
 * Order of application: attainment cap (measure counted up to it) → threshold and metric gates (on
   the uncapped measure; nothing is paid unless all pass; the threshold follows the boundary
   convention) → tiers → payout cap (on the tiered commission only) → SPIFFs → clawbacks → draw.
@@ -82,11 +85,19 @@ class Tier(_Model):
     multiplier: float | None = Field(
         None, ge=0, description="Rate as a multiple of the plan's base_rate (accelerator > 1)."
     )
+    bonus: float | None = Field(
+        None,
+        ge=0,
+        description="Fixed amount for reaching the tier (a milestone or step payout): "
+        "retroactive plans pay the reached tier's bonus, marginal plans every reached tier's.",
+    )
 
     @model_validator(mode="after")
     def _one_rate(self) -> Tier:
-        if (self.rate is None) == (self.multiplier is None):
-            raise ValueError("give exactly one of 'rate' or 'multiplier'")
+        if self.rate is not None and self.multiplier is not None:
+            raise ValueError("give one of 'rate' or 'multiplier', not both")
+        if self.rate is None and self.multiplier is None and self.bonus is None:
+            raise ValueError("give 'rate', 'multiplier' or 'bonus'")
         if not math.isfinite(self.lower) or (self.upper is not None and self.upper <= self.lower):
             raise ValueError(f"tier range [{self.lower}, {self.upper}) is empty or not finite")
         return self
@@ -226,9 +237,13 @@ class TieredPlan(_Model):
         return [tier.id or f"t{index + 1}" for index, tier in enumerate(self.tiers)]
 
     def tier_rates(self) -> list[float]:
-        """Resolved rate of every tier."""
+        """Resolved rate of every tier (0 for a bonus-only tier)."""
         base = self.base_rate or 0.0
         return [t.rate if t.rate is not None else base * (t.multiplier or 0.0) for t in self.tiers]
+
+    def tier_bonuses(self) -> list[float]:
+        """Fixed amount for reaching each tier (0 where none)."""
+        return [tier.bonus or 0.0 for tier in self.tiers]
 
 
 class MdfPlan(_Model):

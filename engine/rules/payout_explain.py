@@ -2,12 +2,12 @@
 
 ``lines`` has one row per step of the calculation of a payee's payout in a period, in order
 (``seq``): ``credit`` (what was credited; information only), ``attainment_cap``, ``gate``, ``tier``
-(one per tier paid: base × rate = amount), ``payout_cap``, ``spiff`` (one per SPIFF rule id),
+(one per tier paid: base × rate = amount), ``bonus`` (a tier's fixed amount), ``payout_cap``,
 ``rounding`` (to ``money_decimals``, half up), ``earlier`` (an accumulating plan: the commission
-earlier periods of the window earned), ``clawback``, ``draw`` (top-up or recovery of the balance
-carried) and ``total`` (= paid). For MDF plans: ``credit``, ``accrual``, ``cap``, ``total_cap``,
-``rounding``, ``total``. ``amount`` is empty on
-information lines; the amounts of all steps before ``total`` add up to it.
+earlier periods of the window earned), ``spiff`` (one per SPIFF rule id), ``clawback``, ``draw``
+(top-up or recovery of the balance carried) and ``total`` (= paid). For MDF plans: ``credit``,
+``accrual``, ``cap``, ``total_cap``, ``rounding``, ``total``. ``amount`` is empty on information
+lines; the amounts of all steps before ``total`` add up to it.
 """
 
 from __future__ import annotations
@@ -185,7 +185,16 @@ def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
             amount=tiers.amounts[:, index],
             note=how,
         )
-    uncapped = np.where(gate, tiers.amounts.sum(axis=1), 0.0)
+        if tier.bonus:
+            lines.add(
+                3,
+                "bonus",
+                gate & (tiers.bonuses[:, index] > 0),
+                rule=ids[index],
+                amount=tiers.bonuses[:, index],
+                note=f"fixed amount for reaching tier {span}",
+            )
+    uncapped = np.where(gate, tiers.amounts.sum(axis=1) + tiers.bonuses.sum(axis=1), 0.0)
     window = "" if plan.accumulate == "period" else f" to date ({plan.accumulate})"
     lines.add(
         4,
