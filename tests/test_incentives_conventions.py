@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import RuleError
+from engine.errors import DataError, RuleError
 from engine.rules.commission import plan_payout
 from engine.rules.incentives import IncentiveFile, TieredPlan, load_incentives, parse_incentives
 from engine.rules.payouts import _money, compute_payouts
@@ -277,3 +277,24 @@ def test_milestone_bonuses_add_up_on_a_marginal_plan_and_explain_themselves() ->
 def test_a_tier_needs_a_rate_a_multiplier_or_a_bonus() -> None:
     with pytest.raises(RuleError, match="give 'rate', 'multiplier' or 'bonus'"):
         plans(tiers=[{"from": 0}])
+
+
+def test_a_spiff_paid_per_unit_sold() -> None:
+    # Prowi: 1 000 per unit of the new product sold; a split deal pays each rep its share
+    spiffs = [{"id": "launch", "when": {"product": "new"}, "amount": 1_000, "per": "units"}]
+    actuals = pd.DataFrame({"deal": ["d1", "d2", "d2"], "rep": ["A", "A", "B"],
+                            "period": ["Q1"] * 3, "amount": [10_000, 20_000, 20_000],
+                            "split": [1.0, 0.5, 0.5], "product": ["new", "new", "new"],
+                            "units": [3, 4, 4]})  # fmt: skip
+    result = compute_payouts(plans(spiffs=spiffs), actuals)
+    assert summary_of(result, "spiffs") == [3_000 + 2_000]
+    assert summary_of(result, "spiffs", "B") == [2_000]
+    with pytest.raises(DataError, match="row 3, column 'units'"):
+        compute_payouts(plans(spiffs=spiffs), actuals.assign(units=[3, -1, 4]))
+
+
+def test_tiers_written_with_closed_bounds_get_a_hint() -> None:
+    # NetSuite-style "$1 – $100 / $101 – $350" is [1, 101), [101, 351) here
+    tiers = [{"from": 0, "to": 100, "rate": 0.1}, {"from": 101, "rate": 0.2}]
+    with pytest.raises(RuleError, match="is 'to: 101' here"):
+        plans(tiers=tiers)

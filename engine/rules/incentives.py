@@ -118,6 +118,11 @@ class Spiff(_Model):
         default_factory=dict, description="Deal column → condition cell; all must hold."
     )
     amount: float | None = Field(None, ge=0, description="Fixed bonus per qualifying deal.")
+    per: str | None = Field(
+        None,
+        description="Actuals column the amount is paid per (units sold, seats): amount × its "
+        "value on each qualifying row.",
+    )
     rate: float | None = Field(None, ge=0, description="Bonus as a fraction of the deal credit.")
     max_per_period: float | None = Field(None, gt=0, description="Cap per payee and period.")
     periods: list[str] | None = Field(None, description="Periods it runs in (default: all).")
@@ -126,6 +131,8 @@ class Spiff(_Model):
     def _one_amount(self) -> Spiff:
         if (self.amount is None) == (self.rate is None):
             raise ValueError("give exactly one of 'amount' or 'rate'")
+        if self.per is not None and self.amount is None:
+            raise ValueError("'per' goes with 'amount' (a fixed amount per unit)")
         return self
 
 
@@ -209,9 +216,15 @@ class TieredPlan(_Model):
             if index + 1 < len(self.tiers):
                 following = self.tiers[index + 1]
                 if tier.upper is None or tier.upper != following.lower:
+                    hint = ""
+                    if tier.upper is not None and tier.upper < following.lower:
+                        hint = (
+                            f"; tiers are [from, to): a table written '… to {tier.upper:g}, "
+                            f"from {following.lower:g} …' is 'to: {following.lower:g}' here"
+                        )
                     raise ValueError(
                         f"tiers must be contiguous: tier {index + 1} ends at {tier.upper}, "
-                        f"tier {index + 2} starts at {following.lower}"
+                        f"tier {index + 2} starts at {following.lower}{hint}"
                     )
             if tier.multiplier is not None and self.base_rate is None:
                 raise ValueError("a tier gives 'multiplier' but the plan has no 'base_rate'")

@@ -40,7 +40,7 @@ import pandas as pd
 
 from engine.errors import DataError, DataIssue
 from engine.rules.commission import TierOutcome, tiered_commission
-from engine.rules.incentives import IncentiveFile, MdfPlan, TieredPlan
+from engine.rules.incentives import IncentiveFile, MdfPlan, Spiff, TieredPlan
 from engine.rules.payout_data import (
     INTERNAL_COLUMNS,
     lookup_targets,
@@ -176,7 +176,8 @@ def _spiffs(
             mask &= np.isin(rows["_period"].to_numpy(dtype=object), spiff.periods)
         credit = rows["_credit"].to_numpy()
         if spiff.amount is not None:
-            bonus = np.where(mask, spiff.amount * rows["_split"].to_numpy(), 0.0)
+            units = _spiff_units(incentives, plan, spiff, rows, mask)
+            bonus = np.where(mask, spiff.amount * units * rows["_split"].to_numpy(), 0.0)
         else:
             bonus = np.where(mask, (spiff.rate or 0.0) * credit, 0.0)
         uncapped = _sums(cell, bonus, cells)
@@ -196,6 +197,41 @@ def _spiffs(
             )
         )
     return tuple(runs), per_row
+
+
+def _spiff_units(
+    incentives: IncentiveFile,
+    plan: TieredPlan,
+    spiff: Spiff,
+    rows: pd.DataFrame,
+    mask: npt.NDArray[np.bool_],
+) -> FloatArray:
+    """How many times a SPIFF's amount is paid on each row: 1, or its ``per`` column's value."""
+    if spiff.per is None:
+        return np.ones(len(rows))
+    if spiff.per not in rows.columns:
+        raise incentives.rule_error(
+            f"SPIFF 'per' names {spiff.per!r}, which is not a column of the actuals",
+            spiff.id,
+            plan.id,
+            spiff.id,
+        )
+    values = pd.to_numeric(rows[spiff.per], errors="coerce").to_numpy(dtype=np.float64)
+    bad = mask & ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            [
+                DataIssue(
+                    "the actuals",
+                    f"a number >= 0 (SPIFF {spiff.id!r} pays per {spiff.per!r})",
+                    row=int(rows.index[position]) + 2,
+                    column=spiff.per,
+                    value=rows[spiff.per].iloc[position],
+                )
+            ]
+        )
+    return np.where(mask, values, 0.0)
 
 
 def _carry(
