@@ -14,6 +14,7 @@ import pytest
 
 from engine.errors import DataError, RuleError
 from engine.rules.commission import plan_payout
+from engine.rules.incentive_curve import incentive_curve
 from engine.rules.incentives import IncentiveFile, TieredPlan, load_incentives, parse_incentives
 from engine.rules.payouts import _money, compute_payouts
 
@@ -298,3 +299,35 @@ def test_tiers_written_with_closed_bounds_get_a_hint() -> None:
     tiers = [{"from": 0, "to": 100, "rate": 0.1}, {"from": 101, "rate": 0.2}]
     with pytest.raises(RuleError, match="is 'to: 101' here"):
         plans(tiers=tiers)
+
+
+def test_a_cap_as_a_multiple_of_each_payees_target_incentive() -> None:
+    # SCP-014: commission capped at 200 % of target incentive. A's TI 10 000, B's 20 000; both
+    # earn 50 % of 600 000 = 300 000 of commission, capped at 20 000 and 40 000.
+    tiers = [{"from": 0, "rate": 0.5}]
+    plan = plans(tier_basis="volume", tiers=tiers, payout_cap_target=2.0, target_incentive=1.0)
+    actuals = pd.DataFrame({"rep": ["A", "B"], "period": ["Q1", "Q1"], "amount": [600_000] * 2})
+    targets = pd.DataFrame({"id": ["A", "B"], "target_incentive": [10_000.0, 20_000.0]})
+    result = compute_payouts(plan, actuals, targets=targets)
+    assert summary_of(result, "commission") + summary_of(result, "commission", "B") == [
+        20_000.0,
+        40_000.0,
+    ]
+    cap = result.lines[result.lines["step"] == "payout_cap"]
+    assert "capped at 40,000.00" in cap["note"].iloc[1]
+    curve = incentive_curve(plan.plans[0], target_incentive=10_000.0)  # type: ignore[arg-type]
+    assert curve.cost([10_000, 40_000, 100_000]).tolist() == [5_000, 20_000, 20_000]
+
+
+def test_a_growth_rebate_paid_on_the_growth_only() -> None:
+    # Vendavo: growth rebates are "paid on incremental volume": 600 000 on a 500 000 baseline is
+    # 20 % growth, tier 4 % from 15 %: 4 % × 100 000 = 4 000 (on all purchases: 24 000)
+    tiers = [{"from": 0.05, "to": 0.15, "rate": 0.02}, {"from": 0.15, "rate": 0.04}]
+    on_growth = plans(tier_basis="growth", method="retroactive", tiers=tiers, pay_on="growth")
+    on_total = plans(tier_basis="growth", method="retroactive", tiers=tiers)
+    for incentives, expected in ((on_growth, 4_000), (on_total, 24_000)):
+        plan = incentives.plans[0]
+        assert isinstance(plan, TieredPlan)
+        assert plan_payout(plan, 600_000, baseline=500_000) == pytest.approx(expected)
+    with pytest.raises(RuleError, match="pay_on growth needs tier_basis growth"):
+        plans(pay_on="growth")

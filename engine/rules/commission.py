@@ -49,6 +49,7 @@ class TierOutcome:
     gate_passed: npt.NDArray[np.bool_]
     attainment_capped: npt.NDArray[np.bool_]
     payout_capped: npt.NDArray[np.bool_]
+    payout_cap: FloatArray  # the cap per payee (inf where none)
     commission: FloatArray  # after gate and payout cap
 
 
@@ -137,10 +138,14 @@ def tiered_commission(
     if gates_passed is not None:
         gate = gate & np.broadcast_to(np.asarray(gates_passed, dtype=bool), (size,))
     total = np.where(gate, amounts.sum(axis=1) + bonuses.sum(axis=1), 0.0)
-    payout_capped = np.zeros(size, dtype=bool)
-    if plan.payout_cap is not None:
-        payout_capped = total > plan.payout_cap
-        total = np.minimum(total, plan.payout_cap)
+    cap = np.full(size, np.inf if plan.payout_cap is None else plan.payout_cap)
+    if plan.payout_cap_target is not None:
+        given = target_incentive if target_incentive is not None else plan.target_incentive
+        cap = np.minimum(
+            cap, plan.payout_cap_target * _array(given, size, "target_incentive", plan)
+        )
+    payout_capped = total > cap
+    total = np.minimum(total, cap)
     return TierOutcome(
         measure=on_marks,
         counted=counted,
@@ -152,6 +157,7 @@ def tiered_commission(
         gate_passed=gate,
         attainment_capped=attainment_capped,
         payout_capped=payout_capped,
+        payout_cap=cap,
         commission=total,
     )
 

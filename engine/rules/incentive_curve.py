@@ -170,7 +170,7 @@ def _tiered_points(
     # The uncapped commission is linear between breakpoints: evaluate it at two inner points of
     # each interval and extend the line to both ends. Limits found this way do not depend on how
     # revenue / quota rounds exactly at a boundary.
-    uncapped = plan.model_copy(update={"payout_cap": None})
+    uncapped = plan.model_copy(update={"payout_cap": None, "payout_cap_target": None})
     kwargs = {"quota": quota, "target_incentive": target_incentive, "baseline": baseline}
     edges = np.array(xs)
     width = np.diff(edges)
@@ -204,8 +204,14 @@ def _tiered_points(
             points.append((x, above if plan.boundary == "lower_inclusive" else below))
     if abs(float(starts[0]) - at_zero) > _TOL * max(1.0, abs(at_zero)):
         points.insert(1, (0.0, float(starts[0])))
-    if plan.payout_cap is not None:
-        points = _clip(points, plan.payout_cap, upper=True)
+    cap = math.inf if plan.payout_cap is None else plan.payout_cap
+    if plan.payout_cap_target is not None:
+        given = target_incentive if target_incentive is not None else plan.target_incentive
+        if given is None:
+            raise RuleError("payout_cap_target needs a target incentive", rule_id=plan.id)
+        cap = min(cap, plan.payout_cap_target * given)
+    if math.isfinite(cap):
+        points = _clip(points, cap, upper=True)
     if plan.draw is not None and plan.draw.type == "non_recoverable":
         points = _clip(points, plan.draw.amount, upper=False)
     return points

@@ -199,6 +199,17 @@ class TieredPlan(_Model):
     payout_cap: float | None = Field(
         None, gt=0, description="Max tiered commission per period (per window when accumulating)."
     )
+    payout_cap_target: float | None = Field(
+        None,
+        gt=0,
+        description="Max tiered commission per period as a multiple of the payee's target "
+        "incentive (2.0: 200 % of it); with payout_cap too, the lower one.",
+    )
+    pay_on: Literal["total", "growth"] = Field(
+        "total",
+        description="Growth plans: a retroactive rate applies to all purchases (total) or only "
+        "to the growth over the baseline.",
+    )
     accumulate: Literal["period", "quarter", "year"] = Field(
         "period",
         description="period: each period is tiered on its own; quarter or year: tiers, threshold "
@@ -233,6 +244,8 @@ class TieredPlan(_Model):
             raise ValueError(f"the first tier starts below {floor} ({self.tier_basis} basis)")
         if self.rate_basis == "target_incentive" and self.tier_basis != "attainment":
             raise ValueError("rate_basis target_incentive needs tier_basis attainment")
+        if self.pay_on == "growth" and self.tier_basis != "growth":
+            raise ValueError("pay_on growth needs tier_basis growth")
         if self.attainment_cap is not None and self.attainment_cap <= self.tiers[0].lower:
             raise ValueError("attainment_cap must lie above the first tier's start")
         ids = [spiff.id for spiff in self.spiffs]
@@ -242,8 +255,9 @@ class TieredPlan(_Model):
 
     @property
     def floor(self) -> float:
-        """The measure at zero revenue: 0, or -1 for growth tiers."""
-        return -1.0 if self.tier_basis == "growth" else 0.0
+        """Where a retroactive base starts: 0, or -1 for growth tiers paid on all purchases (the
+        measure at zero revenue); 0 for growth tiers paid on the growth only."""
+        return -1.0 if self.tier_basis == "growth" and self.pay_on == "total" else 0.0
 
     def tier_ids(self) -> list[str]:
         """Tier names, defaulting to t1, t2, ..."""

@@ -201,7 +201,7 @@ def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
         "payout_cap",
         tiers.payout_capped,
         amount=tiers.commission - uncapped,
-        note=f"commission{window} capped at {_money(plan.payout_cap or 0.0)}",
+        note=lambda c: f"commission{window} capped at {_money(float(tiers.payout_cap[c]))}",
     )
     lines.add(4, "rounding", run.rounding != 0, amount=run.rounding, note="rounded half up")
     lines.add(

@@ -469,7 +469,7 @@ def _run_plan(
         kwargs["baseline"] = required_values(
             values("baseline"), None, measured, "baseline", cell_payees, targets_file
         )
-    if plan.rate_basis == "target_incentive":
+    if plan.rate_basis == "target_incentive" or plan.payout_cap_target is not None:
         kwargs["target_incentive"] = required_values(
             values("target_incentive"),
             plan.target_incentive,
