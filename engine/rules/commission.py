@@ -44,6 +44,7 @@ class TierOutcome:
     scale: FloatArray  # currency of base per unit of measure (quota, 1, baseline or TI)
     tier_index: npt.NDArray[np.int64]  # tier reached, -1 below the first tier
     bases: FloatArray  # (payees, tiers): base each tier's rate applies to
+    rates: FloatArray  # (payees, tiers): rate applied (a reached retroactive tier's below it)
     amounts: FloatArray  # (payees, tiers): base × rate (before gate and payout cap)
     bonuses: FloatArray  # (payees, tiers): fixed amounts for tiers reached (before gate and cap)
     gate_passed: npt.NDArray[np.bool_]
@@ -118,14 +119,24 @@ def tiered_commission(
     side: str = "right" if plan.boundary == "lower_inclusive" else "left"
     position = np.minimum(on_marks, limit)
     tier_index = np.searchsorted(lowers, position, side=side).astype(np.int64) - 1  # type: ignore[call-overload]
+    payee_rates = np.broadcast_to(rates, (size, len(rates)))
     if plan.method == "marginal":
         portions = np.clip(counted[:, None] - lowers[None, :], 0.0, (uppers - lowers)[None, :])
+        flagged = np.array([tier.retroactive for tier in plan.tiers])
+        if flagged.any():  # the highest retroactive tier reached sets the rate of all below it
+            levels = np.arange(len(rates))
+            reached = np.where(
+                flagged[None, :] & (levels[None, :] <= tier_index[:, None]), levels, -1
+            ).max(axis=1)
+            below = levels[None, :] < reached[:, None]
+            top = np.maximum(reached, 0)
+            payee_rates = np.where(below, rates[top][:, None], rates[None, :])
     else:
         portions = np.zeros((size, len(plan.tiers)))
         reached = tier_index >= 0
         portions[np.flatnonzero(reached), tier_index[reached]] = counted[reached] - plan.floor
     bases = portions * scale[:, None]
-    amounts = bases * rates[None, :]
+    amounts = bases * payee_rates
     bonus = np.array(plan.tier_bonuses())
     reached_tiers = np.arange(len(plan.tiers))[None, :] <= tier_index[:, None]
     if plan.method == "retroactive":
@@ -152,6 +163,7 @@ def tiered_commission(
         scale=scale,
         tier_index=tier_index,
         bases=bases,
+        rates=np.asarray(payee_rates, dtype=np.float64),
         amounts=amounts,
         bonuses=bonuses,
         gate_passed=gate,

@@ -26,6 +26,10 @@ file's JSON Schema. The semantics (documented once, here):
   payee, period and line — the tiered commission, each SPIFF, the clawbacks, an accrual — and
   what is paid and owed is the sum of those rounded lines. Embedded examples and the optimizer's
   cost curve use the unrounded amounts.
+* A tier marked ``retroactive`` in a marginal plan pays, once reached, its rate on everything
+  below it too (the lower tiers' rates are replaced): retroactive up to that tier, marginal above
+  it — a plan that pays base rate on all deals once 50 % is reached, and an accelerator only on
+  what lies above quota.
 * **Bonus** (a fixed amount for reaching a tier: milestone or step payouts): a retroactive plan
   pays the reached tier's bonus; a marginal plan the bonus of every tier reached. Bonuses count
   as tiered commission (gates and the payout cap apply).
@@ -84,6 +88,11 @@ class Tier(_Model):
     rate: float | None = Field(None, ge=0, description="Rate (see the plan's rate_basis).")
     multiplier: float | None = Field(
         None, ge=0, description="Rate as a multiple of the plan's base_rate (accelerator > 1)."
+    )
+    retroactive: bool = Field(
+        False,
+        description="In a marginal plan: once the measure reaches this tier, everything below "
+        "it is paid at this tier's rate too (retroactive up to here, marginal above).",
     )
     bonus: float | None = Field(
         None,
@@ -244,6 +253,10 @@ class TieredPlan(_Model):
             raise ValueError(f"the first tier starts below {floor} ({self.tier_basis} basis)")
         if self.rate_basis == "target_incentive" and self.tier_basis != "attainment":
             raise ValueError("rate_basis target_incentive needs tier_basis attainment")
+        if self.method == "retroactive" and any(t.retroactive for t in self.tiers):
+            raise ValueError(
+                "'retroactive' on a tier is for marginal plans (all tiers already are)"
+            )
         if self.pay_on == "growth" and self.tier_basis != "growth":
             raise ValueError("pay_on growth needs tier_basis growth")
         if self.attainment_cap is not None and self.attainment_cap <= self.tiers[0].lower:

@@ -138,6 +138,17 @@ class _Lines:
         return frame[LINE_COLUMNS].reset_index(drop=True)
 
 
+def _tier_note(how: str, applied: npt.NDArray[np.float64], own: float) -> Callable[[int], str]:
+    """The note of a tier line; it says so where a retroactive tier's rate replaced the tier's."""
+
+    def note(cell: int) -> str:
+        if applied[cell] == own:
+            return how
+        return how + "; paid at the rate of the retroactive tier reached"
+
+    return note
+
+
 def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
     tiers = run.tiers
     assert tiers is not None
@@ -181,9 +192,9 @@ def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
             gate & (tiers.bases[:, index] > 0),
             rule=ids[index],
             base=tiers.bases[:, index],
-            rate=rates[index],
+            rate=tiers.rates[:, index],
             amount=tiers.amounts[:, index],
-            note=how,
+            note=_tier_note(how, tiers.rates[:, index], rates[index]),
         )
         if tier.bonus:
             lines.add(
