@@ -176,3 +176,21 @@ def test_shipped_tiering_is_clean() -> None:
         "employees",
     ]
     assert check_file(root / "rules" / "tiering.yaml", columns=columns) == []
+
+
+def test_an_unquoted_input_name_in_a_text_cell_is_flagged(tmp_path: Path) -> None:
+    # DMN reads `not(home)` as "not the value of input home"; salesnet reads it as the text
+    body: dict[str, Any] = {
+        "kind": "decision_table", "id": "t", "hit_policy": "first",
+        "inputs": [{"name": "region", "type": "string"}, {"name": "home", "type": "string"}],
+        "outputs": [{"name": "same", "type": "boolean"}],
+        "rules": [
+            {"id": "a", "when": {"region": "not(home)"}, "then": {"same": False}},
+            {"id": "b", "when": {"region": '"home", East'}, "then": {"same": True}},
+            {"id": "c", "when": {"home": "region"}, "then": {"same": True}},
+        ],
+        "default": {"same": False},
+    }  # fmt: skip
+    findings = [f for f in check_file(write(tmp_path, body)) if f.code == "input-reference"]
+    assert [(f.rule_id, f.severity) for f in findings] == [("a", "warning"), ("c", "warning")]
+    assert "the unquoted 'home' is the text 'home'" in findings[0].message

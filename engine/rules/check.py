@@ -13,7 +13,8 @@ outputs outside ``allowed``, duplicate ids, cycles), it reports, analytically fr
   table: a rule whose conditions match nothing, or whose dates lie outside the table's;
 * ``unknown-column`` (error) — with ``columns`` (a dataset's column names), inputs that are
   neither data columns nor earlier tables' outputs; ``unknown-value`` (warning) — a text condition
-  names a value outside the input's declared ``values``.
+  names a value outside the input's declared ``values``; ``input-reference`` (warning) — an
+  unquoted word in a text condition names another input (DMN would read it as that input's value).
 
 Gap and shadow analysis runs once per period in which a different set of rules is in effect.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterable
 from typing import Any, Literal, cast
 
@@ -200,6 +202,7 @@ def check_ruleset(
         if table.id in skipped:
             continue
         findings.extend(_values_outside_domain(table))
+        findings.extend(_names_read_as_text(table))
         findings.extend(_overlaps(table))
         seen: set[str] = set()
         for rules in _periods(table):
@@ -269,6 +272,30 @@ def _values_outside_domain(table: CompiledTable) -> list[Finding]:
                         rule,
                     )
                 )
+    return findings
+
+
+def _names_read_as_text(table: CompiledTable) -> list[Finding]:
+    """Text conditions with an unquoted word that names another input of the table: DMN would
+    read ``> numB`` or ``not(region2)`` as that input's value; salesnet reads it as text."""
+    names = {item.name for item in table.inputs}
+    findings = []
+    for position, item in enumerate(table.inputs):
+        for rule in table.rules:
+            condition = rule.conditions[position]
+            for word in sorted(str(v) for v in condition.values if str(v) in names - {item.name}):
+                if re.search(rf"(?<![\w\"']){re.escape(word)}(?![\w\"'])", condition.source):
+                    findings.append(
+                        _finding(
+                            table,
+                            "warning",
+                            "input-reference",
+                            f"{item.name}: the unquoted {word!r} is the text {word!r}, not the "
+                            f"value of input {word!r} (cells cannot refer to other inputs; "
+                            "quote it to mean the text)",
+                            rule,
+                        )
+                    )
     return findings
 
 
