@@ -185,7 +185,33 @@ def test_time_the_exact_model_leaves_re_allocates_its_centres(
     assert result.objectives["compactness"] == pytest.approx(4)
     assert result.report.objective == pytest.approx(4)
     assert result.report.bound == pytest.approx(3.5)
-    assert any("re-allocated in the time left: 5 → 4" in note for note in result.notes)
+    assert any("re-allocated for compactness in the time left: 5 → 4" in n for n in result.notes)
+
+
+def test_cut_edges_without_an_exact_answer_start_from_compact_districts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the cut-edge model finds nothing in time (as on Louisiana at ±0.5 %); the compactness
+    # model's districts — here the halves of a path, one cut edge — are answered, feasible, with
+    # the cut-edge model's bound
+    real = align_api.solve_districting
+
+    def cut_model_times_out(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        if spec.objective == "cut_edges":
+            report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=0.5)
+            empty = np.zeros(0, dtype=np.int64)
+            return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ("cut",))
+        return real(inputs, graph, spec, settings, distance=distance)
+
+    monkeypatch.setattr(align_api, "solve_districting", cut_model_times_out)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0, objective="cut_edges")
+    assert result.status is SolveStatus.FEASIBLE and result.check.ok
+    assert result.objectives["cut_edges"] == 1 and result.report.objective == 1
+    assert result.report.bound == pytest.approx(0.5)
+    assert any("compactness districting model's plan (cut_edges 1)" in n for n in result.notes)
 
 
 def test_count_mode_tolerance_that_cannot_be_met_is_explained() -> None:
