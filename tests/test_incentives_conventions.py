@@ -354,3 +354,25 @@ def test_retroactive_up_to_a_tier_marginal_above_it() -> None:
     assert "retroactive tier reached" in tier["note"].iloc[0]
     with pytest.raises(RuleError, match="for marginal plans"):
         plans(method="retroactive", tiers=[{"from": 0, "rate": 0.1, "retroactive": True}])
+
+
+def test_tiers_applied_to_each_deal_on_its_own() -> None:
+    # Oracle "transactions processed individually": 1 % to 1 000, 2 % above, marginal. Deals of
+    # 800, 1 500 and 3 000: 8 + (10 + 10) + (10 + 40) = 78; on the total 5 300 it would be 96.
+    tiers = [{"from": 0, "to": 1_000, "rate": 0.01}, {"from": 1_000, "rate": 0.02}]
+    actuals = pd.DataFrame({"deal": ["a", "b", "c", "d"], "rep": ["A", "A", "A", "B"],
+                            "period": ["Q1"] * 4, "amount": [800, 1_500, 3_000, 500]})  # fmt: skip
+    per_deal = compute_payouts(plans(tiers=tiers, tiers_per="deal"), actuals)
+    assert summary_of(per_deal, "commission") == [78.0]
+    assert summary_of(compute_payouts(plans(tiers=tiers), actuals), "commission") == [96.0]
+    lines = per_deal.lines
+    a_lines = lines[lines["payee"] == "A"]
+    assert a_lines[a_lines["step"] != "total"]["amount"].sum() == pytest.approx(78.0)
+    # a threshold applies to each deal; the payout cap to the period
+    gated = plans(tiers=tiers, tiers_per="deal", threshold=1_000, payout_cap=60)
+    assert summary_of(compute_payouts(gated, actuals), "commission") == [60.0]  # 20 + 50 → 60
+    assert summary_of(compute_payouts(gated, actuals), "commission", "B") == [0.0]
+    with pytest.raises(RuleError, match="no cost curve"):
+        incentive_curve(plans(tiers=tiers, tiers_per="deal").plans[0])  # type: ignore[arg-type]
+    with pytest.raises(RuleError, match="tiers_per deal goes with"):
+        plans(tiers=tiers, tiers_per="deal", accumulate="year")

@@ -247,6 +247,12 @@ def incentive_curve(
         points = sorted(set(points))
         right_continuous = True
     else:
+        if plan.tiers_per == "deal":
+            raise RuleError(
+                "a plan tiered per deal has no cost curve of period revenue (its cost depends on "
+                "deal sizes)",
+                rule_id=plan.id,
+            )
         points = _tiered_points(plan, quota, target_incentive, baseline, max_revenue)
         right_continuous = plan.boundary == "lower_inclusive"
     scaled = [(x * payees, y * payees) for x, y in points]

@@ -30,6 +30,9 @@ file's JSON Schema. The semantics (documented once, here):
   below it too (the lower tiers' rates are replaced): retroactive up to that tier, marginal above
   it — a plan that pays base rate on all deals once 50 % is reached, and an accelerator only on
   what lies above quota.
+* ``tiers_per: deal`` tiers every deal row on its own (its credit, or credit / quota) and sums
+  the amounts; the threshold applies to each deal, metric gates and the payout cap to the
+  payee's period.
 * **Bonus** (a fixed amount for reaching a tier: milestone or step payouts): a retroactive plan
   pays the reached tier's bonus; a marginal plan the bonus of every tier reached. Bonuses count
   as tiered commission (gates and the payout cap apply).
@@ -219,6 +222,12 @@ class TieredPlan(_Model):
         description="Growth plans: a retroactive rate applies to all purchases (total) or only "
         "to the growth over the baseline.",
     )
+    tiers_per: Literal["period", "deal"] = Field(
+        "period",
+        description="period: tiers on each payee's period total; deal: each deal row tiered on "
+        "its own (Oracle's 'processed individually'), then summed; gates and the payout cap "
+        "apply to the payee's period.",
+    )
     accumulate: Literal["period", "quarter", "year"] = Field(
         "period",
         description="period: each period is tiered on its own; quarter or year: tiers, threshold "
@@ -257,6 +266,11 @@ class TieredPlan(_Model):
             raise ValueError(
                 "'retroactive' on a tier is for marginal plans (all tiers already are)"
             )
+        if self.tiers_per == "deal" and (
+            self.accumulate != "period" or self.tier_basis == "growth"
+        ):
+            raise ValueError("tiers_per deal goes with accumulate period and a volume or "
+                             "attainment basis")  # fmt: skip
         if self.pay_on == "growth" and self.tier_basis != "growth":
             raise ValueError("pay_on growth needs tier_basis growth")
         if self.attainment_cap is not None and self.attainment_cap <= self.tiers[0].lower:

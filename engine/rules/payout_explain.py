@@ -166,6 +166,8 @@ def _tier_lines(lines: _Lines, plan: TieredPlan, run: PlanRun) -> None:
     if plan.threshold is not None or plan.gates:
         rule = plan.threshold
         limit = "" if rule is None else f"threshold {_measure_text(plan, rule)}"
+        if rule is not None and plan.tiers_per == "deal":
+            limit += " on each deal"
         lines.add(2, "gate", gate, note=f"passed {limit}".strip())
         lines.add(
             2,

@@ -234,6 +234,50 @@ def _spiff_units(
     return np.where(mask, values, 0.0)
 
 
+def _per_deal(
+    plan: TieredPlan,
+    credit: FloatArray,
+    cell: np.ndarray,
+    revenue: FloatArray,
+    gates: npt.NDArray[np.bool_],
+    kwargs: dict[str, FloatArray],
+) -> tuple[TierOutcome, FloatArray]:
+    """``tiers_per: deal``: every row tiered on its own credit, summed per cell; the payout cap
+    applies to the sum. Returns the cell outcome and each row's commission (before the cap)."""
+    cells = len(revenue)
+    uncapped = plan.model_copy(update={"payout_cap": None, "payout_cap_target": None})
+    per_row = {name: values[cell] for name, values in kwargs.items()}
+    rows = tiered_commission(uncapped, credit, gates_passed=gates[cell], **per_row)
+    whole = tiered_commission(plan, revenue, gates_passed=gates, **kwargs)  # measure, cap, scale
+
+    def by_cell(values: FloatArray) -> FloatArray:
+        out = np.zeros((cells, values.shape[1]))
+        np.add.at(out, cell, values)
+        return out
+
+    paid = rows.gate_passed[:, None]  # a deal below the threshold adds nothing
+    bases = by_cell(np.where(paid, rows.bases, 0.0))
+    amounts = by_cell(np.where(paid, rows.amounts, 0.0))
+    bonuses = by_cell(np.where(paid, rows.bonuses, 0.0))
+    rates = np.divide(amounts, bases, out=np.zeros_like(amounts), where=bases != 0)
+    rates = np.where(bases != 0, rates, np.array(plan.tier_rates())[None, :])
+    summed = _sums(cell, rows.commission, cells)
+    top = np.full(cells, -1, dtype=np.int64)
+    np.maximum.at(top, cell, rows.tier_index)
+    outcome = replace(
+        whole,
+        tier_index=top,
+        bases=bases,
+        rates=rates,
+        amounts=amounts,
+        bonuses=bonuses,
+        gate_passed=gates.copy(),  # the metric gates; the threshold was applied deal by deal
+        payout_capped=summed > whole.payout_cap,
+        commission=np.minimum(summed, whole.payout_cap),
+    )
+    return outcome, rows.commission
+
+
 def _carry(
     plan: TieredPlan,
     earned: FloatArray,
@@ -479,7 +523,10 @@ def _run_plan(
             targets_file,
         )
     gates = _gates(incentives, plan, targets, cell_payees, cell_periods)
-    tiers = tiered_commission(plan, measured, gates_passed=gates, **kwargs)
+    if plan.tiers_per == "deal":
+        tiers, row_commission = _per_deal(plan, credit, cell, measured, gates, kwargs)
+    else:
+        tiers = tiered_commission(plan, measured, gates_passed=gates, **kwargs)
     total = _money(tiers.commission, decimals)  # to date when accumulating
     earlier = _before(total, window, shape) if to_date else zeros
     commission = _money(total - earlier, decimals)
@@ -488,7 +535,9 @@ def _run_plan(
     clawback_base = np.zeros(cells)
     notes: dict[int, str] = {}
     if within.any():
-        if plan.clawback is not None and plan.clawback.method == "average":
+        if plan.tiers_per == "deal":  # each deal's own commission
+            deal_commission = row_commission
+        elif plan.clawback is not None and plan.clawback.method == "average":
             rate = np.divide(tiers.commission, measured, out=np.zeros(cells), where=measured > 0)
             deal_commission = credit * rate[cell]
         else:  # what the cancelled deals added to their credit period's commission
