@@ -376,3 +376,15 @@ def test_tiers_applied_to_each_deal_on_its_own() -> None:
         incentive_curve(plans(tiers=tiers, tiers_per="deal").plans[0])  # type: ignore[arg-type]
     with pytest.raises(RuleError, match="tiers_per deal goes with"):
         plans(tiers=tiers, tiers_per="deal", accumulate="year")
+
+
+def test_oracle_step_rates_processed_individually() -> None:
+    # docs.oracle.com "Examples of Calculating Earnings Using Step Rates": six transactions, each
+    # split over 1 % / 2 % / 3 % / 5 % steps on its own: 164 (the period total would give 285)
+    steps = [(0, 1_000, 0.01), (1_000, 3_000, 0.02), (3_000, 8_000, 0.03), (8_000, 20_000, 0.05)]
+    tiers = [{"from": low, "to": high, "rate": rate} for low, high, rate in steps]
+    actuals = pd.DataFrame({"rep": "R", "period": "2015-Q1",
+                            "amount": [200, 300, 1_500, 1_200, 2_000, 4_500]})  # fmt: skip
+    per_deal = compute_payouts(plans(tiers=tiers, tiers_per="deal"), actuals)
+    assert summary_of(per_deal, "commission", "R") == [164.0]
+    assert summary_of(compute_payouts(plans(tiers=tiers), actuals), "commission", "R") == [285.0]
