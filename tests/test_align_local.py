@@ -126,3 +126,20 @@ def test_hybrid_with_the_polished_heuristic_start_finds_the_brute_force_optimum(
     assert result.check.ok, result.check.problems
     assert result.objectives["compactness"] == pytest.approx(best)
     assert result.status is SolveStatus.OPTIMAL
+
+
+def test_local_search_lowers_cut_edges_by_a_swap() -> None:
+    # 2 × 4 grid, units r·4 + c, four per territory (tolerance 0), centres 0 and 7. The jagged
+    # split A = {0, 1, 2, 4}, B = {3, 5, 6, 7} cuts 4 borders; swapping 2 and 5 gives the two
+    # 2 × 2 halves, 2 cut borders. No single move keeps the balance.
+    grid = nx.grid_2d_graph(2, 4)
+    graph = nx.relabel_nodes(grid, {(r, c): 4 * r + c for r, c in grid.nodes})
+    start = np.array([0, 0, 0, 1, 0, 1, 1, 1])
+    ones = np.ones((8, 1))
+    result = local_search(
+        graph, start, np.array([0, 7]), np.zeros((8, 2)), ones, np.array([4.0]),
+        np.array([4.0]), {}, time.perf_counter() + 5, cut_edges=True,
+    )  # fmt: skip
+    assert result.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    cut = sum(1 for a, b in graph.edges if result[a] != result[b])
+    assert cut == 2

@@ -324,25 +324,30 @@ def solve_hybrid(
     cost = assignment_cost(spec, inputs.num_units, distance)
 
     def polish(assignment: np.ndarray, source: str) -> np.ndarray | None:
-        """Offer ``assignment`` and its local-search improvements (compactness only): first
-        keeping SP-contiguity (that one is returned, to seed the SP search; None if the input is
-        not SP-contiguous), then (``hybrid`` only) keeping exact contiguity."""
+        """Offer ``assignment`` and its local-search improvements (compactness or cut edges):
+        first keeping SP-contiguity (that one is returned, to seed the SP search; None if the
+        input is not SP-contiguous), then (``hybrid`` only) keeping exact contiguity."""
         offer(assignment, source)
-        if spec.objective != "compactness" or not _acceptable(
+        if spec.objective not in ("compactness", "cut_edges") or not _acceptable(
             inputs, graph, assignment, centre, spec, distance
         ):
             return None
         seed = None
         step = max(0.5, min(10.0, 0.05 * limit))
         args = (centre, cost, inputs.activity, inputs.lower, inputs.upper, inputs.locks)
+        cut = spec.objective == "cut_edges"
         if sp_contiguous(graph, assignment, centre, distance):
             seed = local_search(
-                graph, assignment, *args, time.perf_counter() + step, distance=distance
+                graph, assignment, *args, time.perf_counter() + step, distance, cut_edges=cut
             )
             offer(seed, f"SP local search after {source}")
         if prove:  # ``sp`` answers stay SP-contiguous
             better = local_search(
-                graph, assignment if seed is None else seed, *args, time.perf_counter() + step
+                graph,
+                assignment if seed is None else seed,
+                *args,
+                time.perf_counter() + step,
+                cut_edges=cut,
             )
             offer(better, f"local search after {source}")
         return seed

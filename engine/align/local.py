@@ -2,7 +2,8 @@
 
 A *move* hands a border unit u from territory a to a neighbouring territory b; a *swap* exchanges a
 border unit of a with one of b at once (needed when heavy units leave no room in the balance band
-for a single move). A step is taken only when it lowers the compactness cost, keeps every activity
+for a single move). A step is taken only when it lowers the compactness cost (or the number of cut
+edges), keeps every activity
 of both territories within its band, moves no centre or locked unit, and leaves both territories
 contiguous (checked by a search from the centre). Passes repeat, in a fixed order (so the result is
 deterministic), until no step improves or the deadline is reached. Fast (no solver), so it polishes
@@ -69,8 +70,13 @@ def local_search(
     locks: Mapping[int, int],
     deadline: float,
     distance: np.ndarray | None = None,
+    cut_edges: bool = False,
 ) -> np.ndarray:
-    """An improved copy of ``assignment`` (contiguous and balanced if it was); see the module."""
+    """An improved copy of ``assignment`` (contiguous and balanced if it was); see the module.
+
+    With ``cut_edges`` a step must lower the number of cut edges instead of the compactness cost
+    (``cost`` then only marks the pairs allowed, by being finite).
+    """
     result = assignment.copy()
     territories = len(centre)
     fixed = set(centre.tolist()) | set(locks)
@@ -108,6 +114,19 @@ def local_search(
             apply(u, b, a)
         return False
 
+    def move_gain(u: int, a: int, b: int) -> float:
+        if not cut_edges:
+            return float(cost[u, a] - cost[u, b])
+        here = sum(1 for v in graph.neighbors(u) if result[v] == a)
+        there = sum(1 for v in graph.neighbors(u) if result[v] == b)
+        return float(there - here)  # borders that stop being cut minus those that start
+
+    def swap_gain(u: int, a: int, v: int, b: int) -> float:
+        gain = move_gain(u, a, b) + move_gain(v, b, a)
+        if cut_edges and graph.has_edge(u, v):
+            gain -= 2.0  # u–v is counted as mended by both moves, yet stays cut
+        return gain
+
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
@@ -119,10 +138,11 @@ def local_search(
             for b in targets:
                 if not np.isfinite(cost[u, b]):
                     continue
-                gain = cost[u, a] - cost[u, b]
+                gain = move_gain(u, a, b)
+                scale = 1.0 if cut_edges else max(1.0, abs(cost[u, a]))
                 # single move
                 if (
-                    gain > _EPS * max(1.0, abs(cost[u, a]))
+                    gain > _EPS * scale
                     and fits(a, -activity[u])
                     and fits(b, activity[u])
                     and connected(a, u, None)
@@ -137,8 +157,8 @@ def local_search(
                 ):
                     if v in fixed or not np.isfinite(cost[v, a]):
                         continue
-                    total = gain + cost[v, b] - cost[v, a]
-                    if total <= _EPS * max(1.0, abs(cost[u, a])):
+                    total = swap_gain(u, a, v, b)
+                    if total <= _EPS * scale:
                         continue
                     shift = activity[u] - activity[v]
                     if not (fits(a, -shift) and fits(b, shift)):
