@@ -334,22 +334,21 @@ def test_a_growth_rebate_paid_on_the_growth_only() -> None:
 
 
 def test_retroactive_up_to_a_tier_marginal_above_it() -> None:
-    # QuotaPath: half the base rate (2.5 %) below 50 % of quota; at 50 % the full 5 % applies
-    # retroactively to all deals; above quota a 1.5× accelerator (7.5 %) on new deals only.
-    # Quota 33 000: 40 % → 2.5 % × 13 200 = 330; 80 % → 5 % × 26 400 = 1 320;
-    # 120 % → 5 % × 33 000 + 7.5 % × 6 600 = 1 650 + 495 = 2 145.
-    tiers = [{"from": 0, "to": 0.5, "rate": 0.025},
-             {"from": 0.5, "to": 1.0, "rate": 0.05, "retroactive": True},
-             {"from": 1.0, "rate": 0.075}]  # fmt: skip
+    # QuotaPath (accelerators and decelerators): half the base rate (5 %) below 50 % of quota; at
+    # 50 % the full 10 % applies retroactively to all deals; above quota the accelerator (20 %)
+    # on new deals only. Quota 33 000: 40 % → 660; 60 % → 1 980; 120 % → 3 300 + 1 320 = 4 620.
+    tiers = [{"from": 0, "to": 0.5, "rate": 0.05},
+             {"from": 0.5, "to": 1.0, "rate": 0.10, "retroactive": True},
+             {"from": 1.0, "rate": 0.20}]  # fmt: skip
     incentives = plans(tier_basis="attainment", quota=33_000, tiers=tiers)
     plan = incentives.plans[0]
     assert isinstance(plan, TieredPlan)
-    payouts = [plan_payout(plan, q * 33_000) for q in (0.4, 0.8, 1.2)]
-    assert payouts == pytest.approx([330, 1_320, 2_145])
+    payouts = [plan_payout(plan, q * 33_000) for q in (0.4, 0.6, 1.2)]
+    assert payouts == pytest.approx([660, 1_980, 4_620])
     actuals = pd.DataFrame({"rep": ["A"], "period": ["Q1"], "amount": [1.2 * 33_000]})
     lines = compute_payouts(incentives, actuals).lines
     tier = lines[lines["step"] == "tier"]
-    assert tier["rate"].tolist() == [0.05, 0.05, 0.075]  # the first band at the reached 5 %
+    assert tier["rate"].tolist() == [0.10, 0.10, 0.20]  # the first band at the reached 10 %
     assert (tier["base"] * tier["rate"]).tolist() == pytest.approx(tier["amount"].tolist())
     assert "retroactive tier reached" in tier["note"].iloc[0]
     with pytest.raises(RuleError, match="for marginal plans"):
