@@ -197,6 +197,11 @@ def align(
     return _finish(inputs, graph, centre, result, spec, notes, started)
 
 
+def _time_left(settings: SolverSettings, started: float) -> float:
+    """Seconds of the time limit (an hour without one) left since ``started``."""
+    return (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+
+
 def _count_mode(
     inputs: AlignmentInputs,
     graph: Any,
@@ -228,7 +233,7 @@ def _count_mode(
             result = FixedCentreResult(
                 exact.assignment, exact.report, exact.notes, {}, distance[:, centre]
             )
-            left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+            left = _time_left(settings, started)
             if exact.report.status is SolveStatus.FEASIBLE and left > 1.0:
                 result = _reallocate(inputs, graph, centre, result, spec, settings, left, nearest)
             return centre, result
@@ -239,7 +244,7 @@ def _count_mode(
             found = _compact_proxy(inputs, graph, distance, exact, spec, settings, started, notes)
             if found is not None:
                 return found
-    left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+    left = _time_left(settings, started)
     centre, result = _locate_allocate(
         inputs,
         graph,
@@ -282,7 +287,7 @@ def _compact_proxy(
     districting model — a far tighter LP — finds compact districts, which have few cut edges;
     their centres, fixed, are then re-allocated for the real objective. Feasible, with the exact
     model's bound; None when the proxy finds nothing either."""
-    left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+    left = _time_left(settings, started)
     if left <= 1.0:
         return None
     proxy_spec = replace(spec, objective="compactness")
@@ -315,7 +320,7 @@ def _compact_proxy(
     result = FixedCentreResult(
         proxy.assignment, report, (*proxy.notes, note), {}, distance[:, centre]
     )
-    left = (settings.time_limit or 3600.0) - (time.perf_counter() - started)
+    left = _time_left(settings, started)
     if left > 1.0:
         result = _reallocate(inputs, graph, centre, result, spec, settings, left, None)
     return centre, result
