@@ -224,6 +224,11 @@ def test_a_draw_starts_with_the_payees_first_period() -> None:
     targets = pd.DataFrame({"id": ["A", "B"], "start_period": [None, "2027-Q2"]})
     hired = compute_payouts(plans(draw=draw), actuals, targets=targets)
     assert summary_of(hired, "paid", "B") == [0, 3_000, 3_000, 0]
+    # an end_period stops it: A, on an unlimited draw, left after Q2 (its Q4 deal still pays)
+    unlimited = {"type": "non_recoverable", "amount": 3_000}
+    left = pd.DataFrame({"id": ["A"], "end_period": ["2027-Q2"]})
+    ended = compute_payouts(plans(draw=unlimited), actuals, targets=left)
+    assert summary_of(ended, "paid", "A") == [3_000, 3_000, 0, 100]
 
 
 # --- the shipped plans --------------------------------------------------------------------------

@@ -16,7 +16,8 @@ Actuals (one row per deal credit, or per partner purchase):
 Targets (``--quotas``; one row per payee, or per payee and ``period``): the payee id in ``id`` or
 in a column named like the plan's payee; ``quota``, ``target_incentive``, ``baseline``, optional
 ``plan`` (which plan pays this payee; without it every plan pays everyone it lists),
-``opening_balance`` (owed at the start), and metric columns for gates. Payees listed get a row
+``opening_balance`` (owed at the start), ``start_period`` / ``end_period`` (the payee's first and
+last period on the plan, for draws), and metric columns for gates. Payees listed get a row
 even without deals (for draws); a table keyed by ``id`` only does so for plans some of its ids
 sold in, so ``reps.csv`` adds no one to a partner plan.
 """

@@ -22,7 +22,8 @@ loops, over periods (few), vectorised over payees. The table formats are in
   and max(0, −net) for a non-recoverable one (the top-up is forgiven; only negative earnings from
   clawbacks carry). Without a draw, negative earnings are carried and recovered the same way.
   The draw runs from each payee's first period — ``start_period`` in the targets, else the first
-  period with a deal or a targets row of its own — for ``max_periods`` periods.
+  period with a deal or a targets row of its own — for ``max_periods`` periods, and not after an
+  ``end_period`` in the targets (a rep who left).
 * **Money**: commission, each SPIFF, clawbacks, accruals, what is paid and the balance are rounded
   half up to the file's ``money_decimals`` per payee and period.
 * **MDF**: accrual = rate × purchases, capped per period (``cap``) and cumulatively (``total_cap``).
@@ -283,12 +284,14 @@ def _carry(
     earned: FloatArray,
     opening: FloatArray,
     start: npt.NDArray[np.intp],
+    end: npt.NDArray[np.intp],
     shape: tuple[int, int],
     decimals: int | None,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Paid and balance after each period, and the balance before it; payees × periods.
 
-    A draw is paid from each payee's ``start`` period on (for ``max_periods`` periods).
+    A draw is paid from each payee's ``start`` period (for ``max_periods`` periods) through its
+    ``end`` period.
     """
     earned2 = earned.reshape(shape)
     paid = np.zeros(shape)
@@ -303,7 +306,7 @@ def _carry(
         draw = np.zeros(shape[0])
         if plan.draw is not None:
             since = period - start
-            on = since >= 0
+            on = (since >= 0) & (period <= end)
             if plan.draw.max_periods is not None:
                 on &= since < plan.draw.max_periods
             draw = np.where(on, plan.draw.amount, 0.0)
@@ -379,31 +382,50 @@ def _before(values: FloatArray, window: npt.NDArray[np.intp], shape: tuple[int, 
     return out.ravel()
 
 
-def _starts(
+def _period_of(
+    targets: pd.DataFrame, column: str, payees: np.ndarray, periods: np.ndarray, side: str
+) -> npt.NDArray[np.intp] | None:
+    """Per payee, the grid position of a period label in ``column`` of the targets (``side``:
+    where a label between grid periods falls); -1 where none is given; None without the column."""
+    if column not in targets.columns:
+        return None
+    given = targets[column].groupby(level=0).first()
+    labels = given.reindex(pd.Index(payees)).to_numpy(dtype=object)
+    positions = np.full(len(payees), -1, dtype=np.intp)
+    for row, label in enumerate(labels.tolist()):
+        if label is None or (isinstance(label, float) and np.isnan(label)):
+            continue
+        positions[row] = int(np.searchsorted(periods, str(label), side=side))  # type: ignore[call-overload]
+    return positions
+
+
+def _span(
     targets: pd.DataFrame | None,
     payees: np.ndarray,
     periods: np.ndarray,
     deals: FloatArray,
     shape: tuple[int, int],
-    file: str | None,
-) -> npt.NDArray[np.intp]:
-    """Index of each payee's first period: ``start_period`` in the targets, else the first period
-    with a deal or a targets row of its own, else the first period of the grid."""
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Each payee's first and last period on the plan (grid positions). First: ``start_period``
+    in the targets, else the first period with a deal or a targets row of its own, else the
+    grid's first. Last: ``end_period`` in the targets (inclusive), else the grid's last."""
+    start = np.zeros(shape[0], dtype=np.intp)
+    end = np.full(shape[0], shape[1] - 1, dtype=np.intp)
     if not shape[0] or not shape[1]:
-        return np.zeros(shape[0], dtype=np.intp)
+        return start, end
     active = deals.reshape(shape) > 0
     if targets is not None and isinstance(targets.index, pd.MultiIndex):
         keys = pd.MultiIndex.from_arrays([np.repeat(payees, shape[1]), np.tile(periods, shape[0])])
         active |= keys.isin(targets.index).reshape(shape)
     start = np.where(active.any(axis=1), active.argmax(axis=1), 0).astype(np.intp)
-    if targets is not None and "start_period" in targets.columns:
-        given = targets["start_period"].groupby(level=0).first()
-        labels = given.reindex(pd.Index(payees)).to_numpy(dtype=object)
-        for row, label in enumerate(labels.tolist()):
-            if label is None or (isinstance(label, float) and np.isnan(label)):
-                continue
-            start[row] = int(np.searchsorted(periods, str(label)))
-    return start
+    if targets is not None:
+        first = _period_of(targets, "start_period", payees, periods, "left")
+        if first is not None:
+            start = np.where(first >= 0, first, start)
+        last = _period_of(targets, "end_period", payees, periods, "right")
+        if last is not None:
+            end = np.where(last >= 0, last - 1, end)
+    return start, end
 
 
 def _run_plan(
@@ -580,9 +602,9 @@ def _run_plan(
         earlier=earlier,
         rounding=total - tiers.commission,
     )
-    start = _starts(targets, payees, periods, deals, shape, targets_file)
+    start, end = _span(targets, payees, periods, deals, shape)
     earned = _money(run.earned, decimals)
-    paid, before, after = _carry(plan, earned, opening, start, shape, decimals)
+    paid, before, after = _carry(plan, earned, opening, start, end, shape, decimals)
     return replace(
         run, opening=before, draw=_money(paid - earned, decimals), paid=paid, balance=after
     )
