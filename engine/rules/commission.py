@@ -107,9 +107,7 @@ def tiered_commission(
     measure, scale = measure_and_scale(
         plan, revenue_array, quota=quota, target_incentive=target_incentive, baseline=baseline
     )
-    marks = [t.lower for t in plan.tiers] + [t.upper for t in plan.tiers if t.upper is not None]
-    marks += [m for m in (plan.threshold, plan.attainment_cap) if m is not None]
-    on_marks = _snap_to_marks(measure, marks)  # decides tiers and gates; amounts use measure
+    on_marks = _snap_to_marks(measure, plan.marks())  # decides tiers and gates; amounts: measure
     lowers = np.array([tier.lower for tier in plan.tiers])
     uppers = np.array([np.inf if t.upper is None else t.upper for t in plan.tiers])
     rates = np.array(plan.tier_rates())
@@ -138,9 +136,8 @@ def tiered_commission(
     bases = portions * scale[:, None]
     amounts = bases * payee_rates
     bonus = np.array(plan.tier_bonuses())
-    reached_tiers = np.arange(len(plan.tiers))[None, :] <= tier_index[:, None]
-    if plan.method == "retroactive":
-        reached_tiers = np.arange(len(plan.tiers))[None, :] == tier_index[:, None]
+    levels, top = np.arange(len(plan.tiers))[None, :], tier_index[:, None]
+    reached_tiers = levels == top if plan.method == "retroactive" else levels <= top
     bonuses = np.where(reached_tiers, bonus[None, :], 0.0)
     gate = np.ones(size, dtype=bool)
     if plan.threshold is not None:

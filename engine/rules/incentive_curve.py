@@ -160,8 +160,7 @@ def _tiered_points(
         to_revenue, offset = float(baseline), 1.0
     else:
         to_revenue, offset = 1.0, 0.0
-    marks = [t.lower for t in plan.tiers] + [t.upper for t in plan.tiers if t.upper is not None]
-    marks += [m for m in (plan.threshold, plan.attainment_cap) if m is not None]
+    marks = plan.marks()
     xs = sorted({0.0, *((m + offset) * to_revenue for m in marks if (m + offset) > 0)})
     end = max_revenue if max_revenue is not None else 2.0 * xs[-1] if xs[-1] > 0 else to_revenue
     if end <= xs[-1]:

@@ -286,6 +286,12 @@ class TieredPlan(_Model):
         measure at zero revenue); 0 for growth tiers paid on the growth only."""
         return -1.0 if self.tier_basis == "growth" and self.pay_on == "total" else 0.0
 
+    def marks(self) -> list[float]:
+        """Every value of the measure where the payout may change course: tier bounds, the
+        threshold and the attainment cap."""
+        marks = [t.lower for t in self.tiers] + [t.upper for t in self.tiers if t.upper is not None]
+        return marks + [m for m in (self.threshold, self.attainment_cap) if m is not None]
+
     def tier_ids(self) -> list[str]:
         """Tier names, defaulting to t1, t2, ..."""
         return [tier.id or f"t{index + 1}" for index, tier in enumerate(self.tiers)]
