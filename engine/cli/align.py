@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
 from engine.align import align as run_alignment
 from engine.align import check_alignment, prepare_inputs
@@ -84,12 +83,11 @@ class _Limit(click.ParamType):
 _LIMIT = _Limit()
 
 
-def _optional(path: str | None) -> pd.DataFrame | None:
-    return read_table(path) if path else None
-
-
-def _names(**paths: str | None) -> dict[str, str]:
-    return {key: str(value) for key, value in paths.items() if value}
+def _tables(**paths: str | None) -> dict[str, Any]:
+    """Read the input tables both commands take, plus ``names``: the file each came from."""
+    tables: dict[str, Any] = {key: read_table(p) if p else None for key, p in paths.items()}
+    tables["names"] = {key: str(path) for key, path in paths.items() if path}
+    return tables
 
 
 def _shared(function: Any) -> Any:
@@ -229,13 +227,15 @@ def run(
         raise click.UsageError("give exactly one of --centres and --count")
     settings = SolverSettings(time_limit=time_limit, mip_gap=gap, threads=threads, random_seed=seed)
     result = run_alignment(
-        read_table(units),
-        read_table(adjacency),
-        centres=_optional(centres),
+        **_tables(
+            units=units,
+            adjacency=adjacency,
+            centres=centres,
+            distances=distances,
+            current=current,
+            locks=locks,
+        ),
         count=count,
-        distances=_optional(distances),
-        current=_optional(current),
-        locks=_optional(locks),
         activities=activities or None,
         tolerance=_tolerance(tolerance),
         bounds=_bounds(bounds),
@@ -249,14 +249,6 @@ def run(
         contiguity=contiguity,
         contiguity_method=contiguity_method,  # type: ignore[arg-type]
         settings=settings,
-        names=_names(
-            units=units,
-            adjacency=adjacency,
-            centres=centres,
-            distances=distances,
-            current=current,
-            locks=locks,
-        ),
     )
     paths = write_alignment(result, out)
     click.echo(f"{result.report.summary()}")
@@ -302,18 +294,7 @@ def check(
             raise DataError([DataIssue(assignment, "a column 'rep'", 1, "rep")])
         count = int(table["rep"].nunique())
     inputs = prepare_inputs(
-        read_table(units),
-        read_table(adjacency),
-        centres=_optional(centres),
-        count=None if centres else count,
-        distances=_optional(distances),
-        current=_optional(current),
-        locks=_optional(locks),
-        activities=activities or None,
-        tolerance=_tolerance(tolerance),
-        bounds=_bounds(bounds),
-        metric=metric,  # type: ignore[arg-type]
-        names=_names(
+        **_tables(
             units=units,
             adjacency=adjacency,
             centres=centres,
@@ -321,6 +302,11 @@ def check(
             current=current,
             locks=locks,
         ),
+        count=None if centres else count,
+        activities=activities or None,
+        tolerance=_tolerance(tolerance),
+        bounds=_bounds(bounds),
+        metric=metric,  # type: ignore[arg-type]
     )
     verdict = check_alignment(
         inputs,
