@@ -12,6 +12,11 @@ within a 1 % gap in 180 s on 2 cores):
 - ``block2000``: a block of central and southern states (~2,000 counties), 50 reps; balanced on a
   workload of √population ±5 % (population alone cannot be balanced: Harris County, TX, holds more
   than 1/50 of the block), compactness weighted by that workload;
+- ``rm500``: Ríos-Mercado-style synthetic territories (Ríos-Mercado & Fernández 2009), five seeds:
+  500 units uniform in a 500 × 500 square, borders of their Gabriel graph (a planar subgraph of the
+  Delaunay triangulation, without scipy), a workload drawn uniformly from 15..100 per unit, ±5 %,
+  Euclidean distances; the 10 reps live at k-means centres of the units (snapped to the nearest
+  unit), as reps live where the work is;
 - ``state-XX``: single states, k territories balanced on population ±5 % (count mode: centres
   chosen by the exact districting model up to 200 counties, by location–allocation beyond, whose
   gap is then to the exact model's bound, or unknown).
@@ -86,6 +91,7 @@ class Case:
     activities: list[str]
     time_limit: float
     gap: float
+    metric: str = "graph"
 
 
 def _counties(states: list[str], limit: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -115,10 +121,58 @@ def _block(
     )
 
 
+def _gabriel(xy: np.ndarray) -> list[tuple[int, int]]:
+    """Edges (i, j) with no other point in the circle whose diameter is i–j."""
+    edges = []
+    for i in range(len(xy) - 1):
+        others = xy[i + 1 :]
+        middle = (xy[i] + others) / 2
+        radius2 = ((xy[i] - others) ** 2).sum(axis=1) / 4
+        inside = ((xy[None, :, :] - middle[:, None, :]) ** 2).sum(axis=2) < radius2[:, None] - 1e-9
+        inside[:, i] = False
+        inside[np.arange(len(others)), np.arange(i + 1, len(xy))] = False
+        edges += [(i, i + 1 + j) for j in np.flatnonzero(~inside.any(axis=1))]
+    return edges
+
+
+def _kmeans_units(xy: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """k distinct units nearest to the centres of Lloyd's k-means (k-means++ start)."""
+    centres = [xy[rng.integers(len(xy))]]
+    for _ in range(k - 1):
+        d2 = np.min([((xy - c) ** 2).sum(axis=1) for c in centres], axis=0)
+        centres.append(xy[rng.choice(len(xy), p=d2 / d2.sum())])
+    points = np.array(centres)
+    for _ in range(50):
+        label = np.argmin(((xy[:, None, :] - points[None]) ** 2).sum(axis=2), axis=1)
+        points = np.array([xy[label == t].mean(axis=0) for t in range(k)])
+    chosen: list[int] = []
+    for point in points:
+        order = np.argsort(((xy - point) ** 2).sum(axis=1))
+        chosen.append(int(next(u for u in order if u not in chosen)))
+    return chosen
+
+
+def _planar(seed: int, units: int = 500, reps: int = 10) -> Case:
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 500, size=(units, 2))
+    names = [f"U{i:03d}" for i in range(units)]
+    table = pd.DataFrame(
+        {"unit": names, "x": xy[:, 0], "y": xy[:, 1], "workload": rng.integers(15, 101, units)}
+    )
+    edges = _gabriel(xy)
+    adjacency = pd.DataFrame({"a": [names[a] for a, _ in edges], "b": [names[b] for _, b in edges]})
+    homes = _kmeans_units(xy, reps, rng)
+    centres = {f"R{t + 1:02d}": names[u] for t, u in enumerate(homes)}
+    name = f"rm500-{seed}"
+    return Case(name, table, adjacency, centres, None, ["workload"], 60, 1e-4, "straight")
+
+
 def cases(selected: str | None) -> list[Case]:
     result: list[Case] = []
     if selected in (None, "block500"):
         result.append(_block("block500", BLOCK_500, 10, None, "population", 120))
+    if selected in (None, "rm500"):
+        result.extend(_planar(seed) for seed in range(1, 6))
     if selected in (None, "block2000"):
         result.append(_block("block2000", BLOCK_2000, 50, 2000, "workload", 180))
     for state, k in STATES:
@@ -140,6 +194,7 @@ def run(case: Case, method: str) -> dict[str, object]:
             count=case.count,
             activities=case.activities,
             tolerance=0.05,
+            metric=case.metric,  # type: ignore[arg-type]
             contiguity_method=method,  # type: ignore[arg-type]
             settings=SolverSettings(time_limit=case.time_limit, mip_gap=case.gap, threads=2),
         )
@@ -175,7 +230,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--case", default=None, help="block500, block2000, states or state-XX")
+    parser.add_argument(
+        "--case", default=None, help="block500, rm500, block2000, states or state-XX"
+    )
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
         "--method", default="hybrid", choices=["hybrid", "sp", "flow", "cuts"], help="contiguity"
