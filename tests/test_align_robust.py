@@ -4,8 +4,10 @@ candidate pruning that must not turn into claims about the full problem."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
@@ -231,3 +233,63 @@ def test_self_borders_are_ignored_with_a_note() -> None:
                    tolerance=0.5, names={"adjacency": "adj.csv"})  # fmt: skip
     assert result.check.ok
     assert any("adj.csv: borders of a unit with itself ignored (rows 14" in n for n in result.notes)
+
+
+def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
+    # a proof round's answer (no contiguity rows) with a piece of R1 stranded inside R2: the
+    # repair re-solves the piece and its surroundings with exact contiguity, the rest kept
+    from engine.align import prepare_inputs
+    from engine.align.checker import check_alignment
+    from engine.align.distances import centre_distances, unit_graph
+    from engine.align.hybrid import _repair
+    from engine.align.model import ModelSpec, candidate_units
+
+    units, adjacency = _grid(5, 5)
+    homes = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
+    inputs = prepare_inputs(units, adjacency, centres=homes, tolerance=0.25)
+    graph = unit_graph(inputs)
+    centre = np.asarray(inputs.centre)
+    distance = centre_distances(inputs, graph, centre.tolist())
+    allowed = candidate_units(inputs, graph, centre, distance, nearest=None)
+    position = {name: i for i, name in enumerate(inputs.units)}
+    rows = [[0, 0, 1, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 1], [2, 2, 2, 2, 1], [2, 2, 2, 2, 2]]
+    scattered = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
+    assert scattered[position["U13"]] == 0  # stranded: all its neighbours are R2's
+    repaired = _repair(
+        inputs,
+        graph,
+        centre,
+        distance,
+        allowed,
+        ModelSpec(),
+        SolverSettings(time_limit=10),
+        scattered,
+        time.perf_counter() + 10,
+    )
+    assert repaired is not None
+    table = pd.DataFrame({"unit": inputs.units, "rep": [inputs.reps[t] for t in repaired]})
+    verdict = check_alignment(inputs, table)
+    assert verdict.ok, verdict.problems
+    hops = nx.single_source_shortest_path_length(graph, position["U13"])
+    far = [u for u, h in hops.items() if h > 4]  # freed: the piece and up to 4 borders around
+    assert far and (repaired[far] == scattered[far]).all()
+
+
+def test_hybrid_finds_contiguous_answers_the_sp_restriction_misses() -> None:
+    # straight-line distances on a sparse planar graph: SP-contiguity (a neighbour strictly
+    # closer to the centre) is a poor restriction; the repaired proof rounds do better and the
+    # answer is checked contiguous
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_align import _planar
+
+    case = _planar(5, units=120, reps=4)
+    settings = SolverSettings(time_limit=20, threads=1)
+    common = dict(centres=case.centres, activities=case.activities, metric="straight")
+    sp = align(case.units, case.adjacency, contiguity_method="sp", settings=settings, **common)
+    hybrid = align(case.units, case.adjacency, settings=settings, **common)
+    assert hybrid.check.ok and sp.check.ok
+    assert hybrid.status is SolveStatus.OPTIMAL
+    assert hybrid.report.objective < 0.999 * sp.report.objective  # 695,664 vs 698,950
+    assert any("repaired answer" in note for note in hybrid.notes)

@@ -18,9 +18,13 @@
    cuts (:func:`~engine.align.contiguity.add_separator_cuts`, valid for every contiguous alignment)
    are added and it is solved again. Its dual bound is a lower bound for exact contiguity; a
    contiguous answer of it replaces the incumbent when better (and if that round stopped early,
-   the time left goes to one last round). If the SP model has no answer at all, this step also
-   runs for ``sp`` (to find one, or prove there is none). When step 1 found no SP-contiguous
-   answer at all, the flow model (exact contiguity in one MILP) first gets 60 % of the time left.
+   the time left goes to one last round). A scattered answer is also *repaired*: its cut-off
+   pieces and the units a few borders around them are re-solved by the flow model, the rest kept
+   — where the SP restriction is poor (straight-line distances on a sparse graph: 1.5 % above the
+   bound on a Ríos-Mercado-style instance), these are the good incumbents. If the SP model has
+   no answer at all, this step also runs for ``sp`` (to find one, or prove there is none). When
+   step 1 found no SP-contiguous answer at all, the flow model (exact contiguity in one MILP)
+   first gets 60 % of the time left.
 
 The report's bound is the best of these valid lower bounds, so the gap is the gap to the exactly
 contiguous optimum; the status is ``optimal`` only when that gap is within ``mip_gap``. With ``sp``
@@ -31,14 +35,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 import networkx as nx
 import numpy as np
 import pulp
 
-from engine.align.contiguity import add_separator_cuts
+from engine.align.contiguity import add_separator_cuts, cut_off_pieces
 from engine.align.heuristic import heuristic_start
 from engine.align.inputs import AlignmentInputs
 from engine.align.local import local_search
@@ -57,7 +61,7 @@ __all__ = ["solve_hybrid"]
 
 _RC_SLACK = 1e-6  # relative safety margin of reduced-cost fixing (keeps a little more)
 _ROUND_SHARE = 0.34  # share of the remaining time one proof round may use
-_MIN_ROUND = 10.0  # seconds: below 3 × this, a round takes all that remains
+_MIN_ROUND = 10.0  # seconds: below 2 × this, a round takes all that remains
 _SMALL_SP_MODEL = 20_000  # candidate pairs up to which the whole SP MILP runs after the search
 _FLOW_SHARE = 0.6  # share of the remaining time the flow model gets when SP found nothing
 
@@ -125,6 +129,24 @@ def _restricted(allowed: list[np.ndarray], fixed: np.ndarray, num_units: int) ->
     return mask
 
 
+def _within(graph: nx.Graph, units: Iterable[int], radius: int) -> list[int]:
+    """``units`` and every unit at most ``radius`` borders from one of them, sorted."""
+    near = set(units)
+    frontier = set(near)
+    for _ in range(radius):
+        frontier = {v for u in frontier for v in graph.neighbors(u)} - near
+        near |= frontier
+    return sorted(near)
+
+
+def _covers_all(candidates: list[np.ndarray], num_units: int) -> bool:
+    """Whether every unit is a candidate of some territory."""
+    covered = np.zeros(num_units, dtype=bool)
+    for members in candidates:
+        covered[members] = True
+    return bool(covered.all())
+
+
 def _sub_solve(
     inputs: AlignmentInputs,
     graph: nx.Graph,
@@ -137,10 +159,7 @@ def _sub_solve(
 ) -> np.ndarray | None:
     """The SP model on the pairs in ``mask``; the assignment, or None (infeasible / no answer)."""
     candidates = sp_candidates(graph, centre, distance, _components(graph, centre, mask))
-    covered = np.zeros(inputs.num_units, dtype=bool)
-    for members in candidates:
-        covered[members] = True
-    if not covered.all():
+    if not _covers_all(candidates, inputs.num_units):
         return None
     model = build_model(inputs, graph, centre, distance, candidates, spec)
     usable = start is not None and all((u, t) in model.assign for u, t in enumerate(start))
@@ -182,19 +201,15 @@ def _round_and_fix(
         left = deadline - time.perf_counter()
         if left <= 1.0:
             break
-        near = set(free.tolist())
-        frontier = set(near)
-        for _ in range(radius):
-            frontier = {v for u in frontier for v in graph.neighbors(u)} - near
-            near |= frontier
+        near = _within(graph, free.tolist(), radius)
         pinned = fixed.copy()
-        pinned[sorted(near)] = -1
+        pinned[near] = -1
         for t, home in enumerate(centre.tolist()):
             pinned[home] = t
         mask = _restricted(candidates, pinned, inputs.num_units)
         if tight:  # free units may join a territory the LP uses for them or a neighbour
             nearby = values > 1e-6
-            for u in sorted(near):
+            for u in near:
                 nearby[u, [rounded[v] for v in graph.neighbors(u)]] = True
             loose = pinned < 0
             mask[loose] &= nearby[loose]
@@ -211,6 +226,52 @@ def _round_and_fix(
         if found is not None:
             return found, f"{len(free)} fractional units, {len(near)} freed"
     return None, f"{len(free)} fractional units, no rounding found"
+
+
+def _repair(
+    inputs: AlignmentInputs,
+    graph: nx.Graph,
+    centre: np.ndarray,
+    distance: np.ndarray,
+    allowed: list[np.ndarray],
+    spec: ModelSpec,
+    settings: SolverSettings,
+    assignment: np.ndarray,
+    deadline: float,
+) -> np.ndarray | None:
+    """A contiguous alignment near ``assignment`` (a proof round's answer, not contiguous): its
+    cut-off pieces and the units within a few borders of them are freed — each may join its own
+    territory or a neighbour's — the rest stays, and the flow model (exact contiguity) re-solves
+    the freed units (freeing more when that is infeasible). None when none is found in time."""
+    pieces = [u for _, part, _ in cut_off_pieces(graph, assignment, centre) for u in part]
+    if not pieces:
+        return None
+    for radius in (1, 2, 4):
+        left = deadline - time.perf_counter()
+        if left <= 1.0:
+            break
+        near = _within(graph, pieces, radius)
+        pinned = assignment.copy()
+        pinned[near] = -1
+        pinned[centre] = np.arange(len(centre))
+        mask = _restricted(allowed, pinned, inputs.num_units)
+        nearby = np.zeros_like(mask)
+        for u in near:
+            nearby[u, [assignment[v] for v in (u, *graph.neighbors(u))]] = True
+        loose = pinned < 0
+        mask[loose] &= nearby[loose]
+        candidates = _components(graph, centre, mask)
+        if not _covers_all(candidates, inputs.num_units):
+            continue
+        model = build_model(
+            inputs, graph, centre, distance, candidates, replace(spec, contiguity="flow")
+        )
+        report = solve(
+            model.problem, settings.model_copy(update={"time_limit": max(1.0, min(left, 20.0))})
+        )
+        if report.has_solution:
+            return model.assignment(inputs.num_units)
+    return None
 
 
 def _territory_neighbours(
@@ -533,7 +594,7 @@ def solve_hybrid(
         while not proven_infeasible and remaining() > 1.0 and unfinished():
             rounds += 1
             # capped rounds: cuts accumulate (and contiguous answers appear) before time is out
-            capped = not whole and remaining() >= 3 * _MIN_ROUND
+            capped = not whole and remaining() >= 2 * _MIN_ROUND
             share = _ROUND_SHARE * remaining() if capped else remaining()
             report = solve(
                 model.problem,
@@ -558,6 +619,20 @@ def solve_hybrid(
                     break
                 whole = True  # stopped early with nothing to cut: the time left goes to one round
                 continue
+            if remaining() > 2.0:  # its answer, made contiguous, may beat the incumbent
+                repaired = _repair(
+                    inputs,
+                    graph,
+                    centre,
+                    distance,
+                    full,
+                    spec,
+                    settings,
+                    assignment,
+                    time.perf_counter() + min(20.0, 0.5 * remaining()),
+                )
+                if repaired is not None and _contiguous(graph, repaired, centre):
+                    polish(repaired, f"the repaired answer of round {rounds}")
             if add_separator_cuts(model, graph, assignment) == 0:
                 break
         if rounds:
