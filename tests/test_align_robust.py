@@ -4,8 +4,10 @@ candidate pruning that must not turn into claims about the full problem."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -275,16 +277,19 @@ def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
     assert far and (repaired[far] == scattered[far]).all()
 
 
+def _planar_case(seed: int, units: int, reps: int) -> Any:
+    """The benchmark's Ríos-Mercado-style instance (``bench_align --case rm500``), smaller."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_align import _planar
+
+    return _planar(seed, units=units, reps=reps)
+
+
 def test_hybrid_finds_contiguous_answers_the_sp_restriction_misses() -> None:
     # straight-line distances on a sparse planar graph: SP-contiguity (a neighbour strictly
     # closer to the centre) is a poor restriction; the repaired proof rounds do better and the
     # answer is checked contiguous
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from bench_align import _planar
-
-    case = _planar(5, units=120, reps=4)
+    case = _planar_case(5, units=120, reps=4)
     settings = SolverSettings(time_limit=20, threads=1)
     common = dict(centres=case.centres, activities=case.activities, metric="straight")
     sp = align(case.units, case.adjacency, contiguity_method="sp", settings=settings, **common)
@@ -293,3 +298,17 @@ def test_hybrid_finds_contiguous_answers_the_sp_restriction_misses() -> None:
     assert hybrid.status is SolveStatus.OPTIMAL
     assert hybrid.report.objective < 0.999 * sp.report.objective  # 695,664 vs 698,950
     assert any("repaired answer" in note for note in hybrid.notes)
+
+
+def test_hybrid_skips_an_sp_search_whose_lp_bound_cannot_beat_the_incumbent() -> None:
+    # the SP model's LP bound is above the heuristic's plan: no SP-contiguous plan can help, so
+    # the time goes to the proof — whose answer must still be the exact (flow model's) optimum
+    case = _planar_case(4, units=150, reps=5)
+    settings = SolverSettings(time_limit=30, threads=1)
+    common = dict(centres=case.centres, activities=case.activities, metric="straight")
+    hybrid = align(case.units, case.adjacency, settings=settings, **common)
+    flow = align(case.units, case.adjacency, contiguity_method="flow", settings=settings, **common)
+    assert hybrid.status is SolveStatus.OPTIMAL and flow.status is SolveStatus.OPTIMAL
+    assert any("no SP-contiguous answer can improve it" in note for note in hybrid.notes)
+    assert hybrid.report.objective == pytest.approx(flow.report.objective, rel=2e-4)
+    assert hybrid.check.ok
