@@ -24,7 +24,8 @@
    the time left goes to one last round). A scattered answer is also *repaired*: its cut-off
    pieces and the units a few borders around them are re-solved by the flow model, the rest kept
    — where the SP restriction is poor (straight-line distances on a sparse graph: 1.5 % above the
-   bound on a Ríos-Mercado-style instance), these are the good incumbents. If the SP model has
+   bound on a Ríos-Mercado-style instance), these are the good incumbents, and each better one
+   fixes more pairs by reduced cost for the rounds still to come. If the SP model has
    no answer at all, this step also runs for ``sp`` (to find one, or prove there is none). When
    step 1 found no SP-contiguous answer at all, the flow model (exact contiguity in one MILP)
    first gets 60 % of the time left.
@@ -282,6 +283,27 @@ def _repair(
         if report.has_solution:
             return model.assignment(inputs.num_units)
     return None
+
+
+def _room(upper: float, lp_value: float) -> float:
+    """The reduced cost beyond which a pair cannot be in an alignment better than ``upper``."""
+    return upper - lp_value + _RC_SLACK * max(1.0, abs(upper))
+
+
+def _fix_by_reduced_cost(
+    model: AlignmentModel,
+    reduced: dict[tuple[int, int], float],
+    room: float,
+    incumbent: np.ndarray,
+) -> int:
+    """Bound to 0 every pair of ``model`` (but the incumbent's) whose LP reduced cost exceeds
+    ``room`` (:func:`_room`): no better alignment uses it. Returns how many."""
+    fixed = 0
+    for (u, t), variable in model.assign.items():
+        if reduced.get((u, t), 0.0) > room and incumbent[u] != t and variable.upBound != 0:
+            variable.upBound = 0
+            fixed += 1
+    return fixed
 
 
 def _territory_neighbours(
@@ -593,7 +615,7 @@ def solve_hybrid(
     if remaining() > 1.0 and not proven_infeasible and unfinished():
         if prove and incumbent is not None and reduced is not None and math.isfinite(upper):
             keep = np.zeros((inputs.num_units, territories), dtype=bool)
-            room = upper - (value or 0.0) + _RC_SLACK * max(1.0, abs(upper))
+            room = _room(upper, value or 0.0)
             for (u, t), rc in reduced.items():
                 keep[u, t] = rc <= room
             keep[np.arange(inputs.num_units), incumbent] = True
@@ -609,6 +631,7 @@ def solve_hybrid(
 
         # 3. the proof: MILP without contiguity + separator cuts, warm-started
         whole = False
+        dropped = 0  # pairs fixed to 0 as repaired incumbents lower the room of step 2
         while not proven_infeasible and remaining() > 1.0 and unfinished():
             rounds += 1
             # capped rounds: cuts accumulate (and contiguous answers appear) before time is out
@@ -651,12 +674,17 @@ def solve_hybrid(
                 )
                 if repaired is not None and _contiguous(graph, repaired, centre):
                     polish(repaired, f"the repaired answer of round {rounds}")
+                    if reduced is not None and incumbent is not None:
+                        dropped += _fix_by_reduced_cost(
+                            model, reduced, _room(upper, value or 0.0), incumbent
+                        )
             if add_separator_cuts(model, graph, assignment) == 0:
                 break
         if rounds:
             notes.append(
                 f"exact bound: MILP without contiguity, {model.cuts_added} separator cuts in "
                 f"{rounds} round(s)"
+                + (f"; {dropped} more pairs fixed by the better incumbents" if dropped else "")
             )
 
     # sub-solves (rounding, neighbourhoods) are counted as solve time
