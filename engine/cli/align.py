@@ -83,8 +83,23 @@ class _Limit(click.ParamType):
 _LIMIT = _Limit()
 
 
-def _tables(**paths: str | None) -> dict[str, Any]:
+def _tables(
+    units: str,
+    adjacency: str,
+    centres: str | None,
+    distances: str | None,
+    current: str | None,
+    locks: str | None,
+) -> dict[str, Any]:
     """Read the input tables both commands take, plus ``names``: the file each came from."""
+    paths = {
+        "units": units,
+        "adjacency": adjacency,
+        "centres": centres,
+        "distances": distances,
+        "current": current,
+        "locks": locks,
+    }
     tables: dict[str, Any] = {key: read_table(p) if p else None for key, p in paths.items()}
     tables["names"] = {key: str(path) for key, path in paths.items() if path}
     return tables
@@ -227,14 +242,7 @@ def run(
         raise click.UsageError("give exactly one of --centres and --count")
     settings = SolverSettings(time_limit=time_limit, mip_gap=gap, threads=threads, random_seed=seed)
     result = run_alignment(
-        **_tables(
-            units=units,
-            adjacency=adjacency,
-            centres=centres,
-            distances=distances,
-            current=current,
-            locks=locks,
-        ),
+        **_tables(units, adjacency, centres, distances, current, locks),
         count=count,
         activities=activities or None,
         tolerance=_tolerance(tolerance),
@@ -294,14 +302,7 @@ def check(
             raise DataError([DataIssue(assignment, "a column 'rep'", 1, "rep")])
         count = int(table["rep"].nunique())
     inputs = prepare_inputs(
-        **_tables(
-            units=units,
-            adjacency=adjacency,
-            centres=centres,
-            distances=distances,
-            current=current,
-            locks=locks,
-        ),
+        **_tables(units, adjacency, centres, distances, current, locks),
         count=None if centres else count,
         activities=activities or None,
         tolerance=_tolerance(tolerance),
