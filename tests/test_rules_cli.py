@@ -143,6 +143,47 @@ def test_eval_errors_exit_1(tmp_path: Path) -> None:
     assert not (tmp_path / "o.csv").exists()
 
 
+CLASH = """\
+kind: decision_table
+id: t
+hit_policy: unique
+inputs: [{name: x, type: number}]
+outputs: [{name: y, type: string}]
+rules:
+  - {id: low, when: {x: "<= 5"}, then: {y: low}}
+  - {id: five, when: {x: "[5..10]"}, then: {y: five}}
+default: {y: none}
+"""
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_eval_violations_option(tmp_path: Path, suffix: str) -> None:
+    rules_file = tmp_path / "clash.yaml"
+    rules_file.write_text(CLASH)
+    data = tmp_path / "accounts.csv"
+    data.write_text("id,x\nA,1\nB,5\nC,7\nD,20\n")
+    out = tmp_path / f"o{suffix}"
+    base = ("rules", "eval", str(rules_file), "--data", str(data), "--out", str(out))
+    for extra in ((), ("--violations", "error")):
+        code, output = invoke(*base, *extra)
+        assert code == 1 and "'low'" in output and "'five'" in output, output
+        assert not out.exists()
+    code, output = invoke(*base, "--violations", "null")
+    assert code == 0, output
+    result = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+    assert result["id"].tolist() == ["A", "B", "C", "D"]
+    # the violating row gets null outputs and a null trace, not the default
+    assert result["y"].astype(object).fillna("<null>").tolist() == ["low", "<null>", "five", "none"]
+    assert result["t_rule"].astype(object).fillna("<null>").tolist() == [
+        "low",
+        "<null>",
+        "five",
+        "<null>",
+    ]
+    code, output = invoke(*base, "--violations", "skip")
+    assert code == 2 and "--violations" in output
+
+
 def test_schema_command_writes_valid_json(tmp_path: Path) -> None:
     code, _ = invoke("schema", "--out", str(tmp_path / "schemas"))
     assert code == 0

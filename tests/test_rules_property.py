@@ -25,6 +25,7 @@ number_cells = st.one_of(
     st.tuples(
         st.sampled_from("[("), st.integers(-3, 0), st.integers(0, 3), st.sampled_from("])")
     ).map(lambda t: f"{t[0]}{t[1]}..{t[2]}{t[3]}"),
+    st.tuples(st.integers(1, 3), st.integers(-3, 0)).map(lambda t: f"[{t[0]}..{t[1]}]"),  # empty
     st.lists(st.integers(-3, 3), min_size=1, max_size=3).map(lambda v: ", ".join(map(str, v))),
     st.just("null"),
     st.just("not(null)"),
@@ -42,12 +43,22 @@ text_cells = st.one_of(
     st.sampled_from(WORDS).map(lambda w: f'!= "{w}"'),
     st.just("null"),
     st.just('null, "a"'),
+    st.tuples(st.sampled_from(["<", "<=", ">", ">="]), st.sampled_from(WORDS)).map(
+        lambda t: f'{t[0]} "{t[1]}"'
+    ),
+    st.tuples(
+        st.sampled_from("[(]"),
+        st.sampled_from(WORDS),
+        st.sampled_from(WORDS),
+        st.sampled_from("])["),
+    ).map(lambda t: f'{t[0]}"{t[1]}".."{t[2]}"{t[3]}'),
+    st.sampled_from(WORDS).map(lambda w: f'not(< "{w}", "c")'),
 )
 bool_cells = st.sampled_from(["-", "true", "false", "null", "not(true)", "!= true", "not(null)"])
 CELLS = {"n": number_cells, "s": text_cells, "b": bool_cells}
 VALUES = {
     "n": st.one_of(st.none(), st.integers(-4, 4).map(float), st.sampled_from([0.5, -2.5])),
-    "s": st.one_of(st.none(), st.sampled_from([*WORDS, "d"])),
+    "s": st.one_of(st.none(), st.sampled_from([*WORDS, "d", "", "ab", "B"])),
     "b": st.one_of(st.none(), st.booleans()),
 }
 POLICIES = ["unique", "any", "priority", "first", "rule_order", "output_order", "collect"]

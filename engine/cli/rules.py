@@ -292,7 +292,17 @@ def _for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Evaluation date for effective dates (default: today).",
 )
-def eval_command(file: str, data_path: str, out_path: str, as_of: dt.datetime | None) -> None:
+@click.option(
+    "--violations",
+    type=click.Choice(["error", "null"]),
+    default="error",
+    show_default=True,
+    help="A row that breaks a unique or any hit policy: stop with an error, or give it null "
+    "outputs and a null rule id (as Drools does).",
+)
+def eval_command(
+    file: str, data_path: str, out_path: str, as_of: dt.datetime | None, violations: str
+) -> None:
     """Evaluate the tables in FILE over a data table; write outputs and matched rule ids."""
     try:
         ruleset = load_rules(file)
@@ -309,7 +319,9 @@ def eval_command(file: str, data_path: str, out_path: str, as_of: dt.datetime | 
     data = read_table(data_path, ruleset)
     day = as_of.date() if as_of else dt.date.today()
     started = time.perf_counter()
-    result = evaluate(ruleset, data, as_of=day)
+    result = evaluate(
+        ruleset, data, as_of=day, violations="null" if violations == "null" else "raise"
+    )
     seconds = time.perf_counter() - started
     if "id" in data.columns and "id" not in result.columns:
         result.insert(0, "id", data["id"])

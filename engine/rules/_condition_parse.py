@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import RuleError
+from engine.rules.text_ranges import TextRange
 
 if TYPE_CHECKING:
     from engine.rules.conditions import Interval
@@ -38,7 +39,7 @@ class Token:
 
 @dataclass(frozen=True)
 class Atom:
-    """One alternative in a cell: a numeric interval, a text/bool value set, or null.
+    """One alternative in a cell: a numeric interval, a text/bool value set, a text range, or null.
 
     ``on_null`` is the FEEL value of the test when the input is null: an equality (``5``,
     ``"a"``, ``true``) is false (``null = 5`` is false), an inequality (``!= 5``) true, the test
@@ -47,6 +48,9 @@ class Atom:
 
     kind: str  # number | string | boolean | null
     interval: Interval | None = None
+    text_range: TextRange | None = None
+    empty_range: str | None = None  # the source of a range that holds nothing (``[10..1]``)
+    bare: bool = False  # text written as an unquoted word (``East``), which FEEL reads as a name
     values: frozenset[object] = field(default_factory=frozenset)
     negated: bool = False
     on_null: bool | None = False
@@ -59,6 +63,11 @@ class Atom:
     @staticmethod
     def text(value: str, negated: bool = False) -> Atom:
         return Atom("string", values=frozenset({value}), negated=negated, on_null=negated)
+
+    @staticmethod
+    def text_ordering(text_range: TextRange) -> Atom:
+        """A comparison with text or a range of text (``< "m"``, ``["a".."m"]``)."""
+        return Atom("string", text_range=text_range, on_null=None)
 
     @staticmethod
     def boolean(value: bool, negated: bool = False) -> Atom:
@@ -181,7 +190,7 @@ class _Parser:
                 return Atom.boolean(word == "true")
             if word == "not":
                 raise self.error("not(...) must enclose the whole cell", token)
-            return Atom.text(token.text)
+            return replace(Atom.text(token.text), bare=True)
         raise self.error(f"unexpected {token.text!r}", token)
 
     def comparison(self, op: Token) -> Atom:
@@ -196,9 +205,12 @@ class _Parser:
                     raise self.error(f"{op.text} cannot compare booleans", op)
                 return Atom.boolean(word == "true", negated=symbol == "!=")
             if symbol not in ("=", "!="):
-                raise self.error(f"{op.text} cannot compare text; use = or !=", op)
-            text = _unquote(token.text) if token.kind == "string" else token.text
-            return Atom.text(text, negated=symbol == "!=")
+                if token.kind == "word":
+                    raise self.error(_name_message(token.text, f"the comparison {op.text}"), token)
+                return Atom.text_ordering(_text_comparison(symbol, _unquote(token.text)))
+            if token.kind == "word":
+                return replace(Atom.text(token.text, negated=symbol == "!="), bare=True)
+            return Atom.text(_unquote(token.text), negated=symbol == "!=")
         value = self.number(token)
         inf = math.inf
         intervals = {
@@ -216,20 +228,59 @@ class _Parser:
     def interval(self, opener: Token) -> Atom:
         from engine.rules.conditions import Interval
 
-        low = self.number(self.take())
+        low_token = self.take()
+        text = low_token.kind == "string"
+        low = _unquote(low_token.text) if text else self.endpoint(low_token)
         self.expect("..")
         high_token = self.take()
-        high = self.number(high_token)
+        if text != (high_token.kind == "string"):
+            raise self.error(
+                f"an interval needs two numbers or two quoted texts, found {low_token.text!r} "
+                f"and {high_token.text!r}",
+                high_token,
+            )
+        high = _unquote(high_token.text) if text else self.endpoint(high_token)
         closer = self.take()
         if closer.text not in ("]", ")", "["):
             raise self.error(
                 f"expected ']' or ')' to close the interval, found {closer.text!r}", closer
             )
-        if low > high:
-            raise self.error(f"interval runs backwards ({low:g} > {high:g})", high_token)
-        return Atom.number(
-            Interval(low, high, opener.text == "[", closer.text == "]"), ordering=True
-        )
+        low_closed, high_closed = opener.text == "[", closer.text == "]"
+        if isinstance(low, str) and isinstance(high, str):
+            text_range = TextRange(low, high, low_closed, high_closed)
+            atom = Atom.text_ordering(text_range)
+            empty = text_range.is_empty()
+        else:
+            assert isinstance(low, float) and isinstance(high, float)
+            interval = Interval(low, high, low_closed, high_closed)
+            atom = Atom.number(interval, ordering=True)
+            empty = interval.is_empty()
+        if empty:  # FEEL: a backwards or open one-point range is empty, and matches nothing
+            source = self.text[opener.pos : closer.pos + 1]
+            atom = replace(atom, empty_range=source)
+        return atom
+
+    def endpoint(self, token: Token) -> float:
+        """A numeric interval end; an unquoted name is refused (FEEL reads it as a variable)."""
+        if token.kind == "word" and token.text.lower() not in ("true", "false", "null", "not"):
+            raise self.error(_name_message(token.text, "an interval"), token)
+        return self.number(token)
+
+
+def _name_message(word: str, where: str) -> str:
+    return (
+        f"the unquoted {word!r} in {where} would be a FEEL name (a variable), which cells "
+        "cannot refer to; quote it to compare with the text"
+    )
+
+
+def _text_comparison(symbol: str, text: str) -> TextRange:
+    return {
+        "<": TextRange(None, text, True, False),
+        "<=": TextRange(None, text, True, True),
+        ">": TextRange(text, None, False, True),
+        ">=": TextRange(text, None, True, True),
+    }[symbol]
 
 
 def _not_equal(value: float) -> Atom:

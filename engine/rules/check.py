@@ -10,11 +10,16 @@ outputs outside ``allowed``, duplicate ids, cycles), it reports, analytically fr
   ``values`` of text inputs; booleans) no rule covers. Error for single-hit tables without a
   default, warning otherwise (the default or null is used there);
 * ``unreachable`` (warning) — first tables: a rule whose whole region earlier rules cover; any
-  table: a rule whose conditions match nothing, or whose dates lie outside the table's;
+  table: a rule whose conditions match nothing (e.g. a backwards range ``[10..1]``, empty in
+  FEEL), or whose dates lie outside the table's; ``empty-range`` (warning) — an empty range inside
+  a cell that matches through its other items (``[10..1], 20``) or is negated;
 * ``unknown-column`` (error) — with ``columns`` (a dataset's column names), inputs that are
   neither data columns nor earlier tables' outputs; ``unknown-value`` (warning) — a text condition
   names a value outside the input's declared ``values``; ``input-reference`` (warning) — an
-  unquoted word in a text condition names another input (DMN would read it as that input's value).
+  unquoted word in a text condition names another input (DMN would read it as that input's value);
+  ``name-reference`` (warning) — an unquoted dotted word (``Complex.aString``), a qualified name
+  in DMN; ``null-cell`` (warning) — a ``when`` cell that YAML reads as null (unquoted ``null``,
+  ``~`` or nothing), which means any value, where DMN's null test is the quoted ``"null"``.
 
 Gap and shadow analysis runs once per period in which a different set of rules is in effect.
 
@@ -37,10 +42,10 @@ from pydantic import BaseModel, ValidationError
 
 from engine.errors import RuleError
 from engine.rules._validation import _data_loc, _rule_id
-from engine.rules.conditions import Cell, parse_condition
+from engine.rules.conditions import Cell, Condition, parse_condition
 from engine.rules.expressions import parse_expression
 from engine.rules.incentives import IncentiveFile, TieredPlan, parse_incentives
-from engine.rules.loader import compile_rules
+from engine.rules.loader import compile_rules, null_cell_message
 from engine.rules.model import CompiledRule, CompiledTable, Finding, RuleSet, in_effect
 from engine.rules.regions import (
     Piece,
@@ -135,10 +140,19 @@ def _error_finding(exc: RuleError, code: str) -> Finding:
 def _condition_problem(
     cell: object, *, column: str, file: str | None, rule_id: str, line: int | None
 ) -> list[Finding]:
+    if cell is None:
+        return [
+            Finding("warning", "null-cell", null_cell_message(column), file, None, rule_id, line)
+        ]
     try:
-        parse_condition(cast(Cell, cell), column=column, file=file, rule_id=rule_id, line=line)
+        condition = parse_condition(
+            cast(Cell, cell), column=column, file=file, rule_id=rule_id, line=line
+        )
     except RuleError as exc:
         return [_error_finding(exc, "syntax")]
+    if condition.empty_ranges:
+        message = f"rule {rule_id!r} has {_empty_ranges(condition)}"
+        return [Finding("warning", "empty-range", message, file, None, rule_id, line)]
     return []
 
 
@@ -275,27 +289,36 @@ def _values_outside_domain(table: CompiledTable) -> list[Finding]:
     return findings
 
 
+_QUALIFIED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
+
+
 def _names_read_as_text(table: CompiledTable) -> list[Finding]:
-    """Text conditions with an unquoted word that names another input of the table: DMN would
-    read ``> numB`` or ``not(region2)`` as that input's value; salesnet reads it as text."""
+    """Unquoted words in cells that DMN reads as names, not text: another input of the table
+    (``> numB``, ``not(region2)``: that input's value) or a qualified name (``Complex.aString``:
+    a variable's field). salesnet reads both as text."""
     names = {item.name for item in table.inputs}
     findings = []
     for position, item in enumerate(table.inputs):
         for rule in table.rules:
-            condition = rule.conditions[position]
-            for word in sorted(str(v) for v in condition.values if str(v) in names - {item.name}):
-                if re.search(rf"(?<![\w\"']){re.escape(word)}(?![\w\"'])", condition.source):
-                    findings.append(
-                        _finding(
-                            table,
-                            "warning",
-                            "input-reference",
-                            f"{item.name}: the unquoted {word!r} is the text {word!r}, not the "
-                            f"value of input {word!r} (cells cannot refer to other inputs; "
-                            "quote it to mean the text)",
-                            rule,
-                        )
+            for word in rule.conditions[position].bare_words:
+                if word in names - {item.name}:
+                    code, meaning = "input-reference", f"the value of input {word!r}"
+                    hint = "cells cannot refer to other inputs"
+                elif _QUALIFIED_NAME.fullmatch(word):
+                    code, meaning = "name-reference", "a qualified name (a variable's field)"
+                    hint = "cells cannot refer to variables"
+                else:
+                    continue
+                findings.append(
+                    _finding(
+                        table,
+                        "warning",
+                        code,
+                        f"{item.name}: the unquoted {word!r} is the text {word!r}, not "
+                        f"{meaning} as in DMN ({hint}; quote it to mean the text)",
+                        rule,
                     )
+                )
     return findings
 
 
@@ -372,19 +395,29 @@ def _periods(table: CompiledTable) -> list[list[CompiledRule]]:
 def _coverage(table: CompiledTable, rules: list[CompiledRule]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in table.rules:
-        if any(
-            not c.any_value and not c.null and not c.intervals and not c.values and not c.negated
-            for c in rule.conditions
-        ):
+        dead = [c for c in rule.conditions if c.matches_nothing]
+        if dead:
             findings.append(
                 _finding(
                     table,
                     "warning",
                     "unreachable",
-                    f"rule {rule.id!r} can never fire: a condition matches nothing",
+                    f"rule {rule.id!r} can never fire: a condition matches nothing"
+                    + "".join(f"; it has {_empty_ranges(c)}" for c in dead if c.empty_ranges),
                     rule,
                 )
             )
+        for condition in rule.conditions:
+            if condition.empty_ranges and not condition.matches_nothing:
+                findings.append(
+                    _finding(
+                        table,
+                        "warning",
+                        "empty-range",
+                        f"rule {rule.id!r} has {_empty_ranges(condition)}",
+                        rule,
+                    )
+                )
         if not _windows_meet_table(table, rule):
             findings.append(
                 _finding(
@@ -453,6 +486,20 @@ def _coverage(table: CompiledTable, rules: list[CompiledRule]) -> list[Finding]:
                 )
             earlier |= mine
     return findings
+
+
+def _empty_ranges(condition: Condition) -> str:
+    """``an empty range in x: [10..1], which …``, to follow "rule 'r' has"."""
+    ranges = ", ".join(condition.empty_ranges)
+    what, verb = (
+        ("empty ranges", "match")
+        if len(condition.empty_ranges) > 1
+        else ("an empty range", "matches")
+    )
+    return (
+        f"{what} in {condition.column}: {ranges}, which {verb} no value "
+        "(a FEEL range runs from low to high)"
+    )
 
 
 def _windows_meet_table(table: CompiledTable, rule: CompiledRule) -> bool:

@@ -4,8 +4,11 @@ A condition is one cell of a rule: a test on one column. Grammar (whitespace is 
 
     -  or empty or None        any value, null included
     >= 1e6   < 0.2   != 5       comparison with a number (=, !=, <, <=, >, >=)
+    < "m"   >= "b"              comparison with quoted text (code-point order, as FEEL)
     5   = 5                     equality (number, text or true/false)
-    [250000..1000000)           interval; [ ] closed ends, ( ) or ] [ open ends
+    [250000..1000000)           interval; [ ] closed ends, ( ) or ] [ open ends; a backwards
+                                one ([10..1]) is empty, as in FEEL, and matches nothing
+    ["a".."m")   ]"a".."m"[     interval of quoted text
     "East", "North"   1, 2, 3   a list: any item matches (items may be comparisons and intervals)
     East                        unquoted words are text too ("Mid-Market", Gov)
     not("Gov")  not(1, 2)       negation of a list or interval
@@ -24,11 +27,16 @@ null; a rule matches only on true. So for null::
     -   null   != 5   != "Gov"   not("Gov")   not(5)   "Gov", null        match
     5   "Gov"  true   < 5   [1..5]   not(null)   not(< 5)   not([1..5])   not(null, 5)   no match
 
-Text comparisons are exact and case-sensitive.
+Text comparisons are exact and case-sensitive; text orders by Unicode code point (see
+:mod:`engine.rules.text_ranges`). A text comparison or range needs quoted text: an unquoted word
+there (``< Complex.aNumber``, ``[numB..numC]``) is a FEEL name, which cells cannot refer to, so
+it is refused.
 
 A compiled :class:`Condition` exposes its analytic form for the checker: numeric tests as a union of
 :class:`Interval` (``intervals``), text and boolean tests as a value set (``values``,
-``negated``), and whether null matches (``null``).
+``negated``) — or, for a text cell with a comparison or range, the whole matching set as a union of
+:class:`~engine.rules.text_ranges.TextRange` (``text_ranges``) — and whether null matches
+(``null``).
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import pandas as pd
 
 from engine.errors import RuleError
 from engine.rules._condition_parse import Atom, parse_cell_text
+from engine.rules.text_ranges import TextRange, complement, point, union
 from engine.rules.values import is_null, to_float_array, value_kind
 
 __all__ = ["Condition", "Interval", "ValueType", "parse_condition"]
@@ -147,8 +156,11 @@ class Condition:
 
     ``value_type`` is None when the cell tests only for null/non-null/any. For numbers the matching
     values are ``intervals`` (a disjoint sorted union); for text and booleans they are ``values``,
-    or everything except ``values`` when ``negated``. ``any_value``: every non-null value matches.
-    ``null`` says whether a null value matches.
+    or everything except ``values`` when ``negated``; a text cell with a comparison or range
+    (``< "m"``) has instead its whole matching set in ``text_ranges`` (and no ``values``).
+    ``any_value``: every non-null value matches. ``null`` says whether a null value matches.
+    ``empty_ranges``: the source of each empty range in the cell (``[10..1]``), and
+    ``bare_words``: each unquoted word read as text (``East``), for the checker.
     """
 
     column: str
@@ -159,6 +171,9 @@ class Condition:
     intervals: tuple[Interval, ...] = ()
     values: frozenset[object] = field(default_factory=frozenset)
     negated: bool = False
+    text_ranges: tuple[TextRange, ...] = ()
+    empty_ranges: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    bare_words: tuple[str, ...] = field(default=(), compare=False, repr=False)
     file: str | None = field(default=None, compare=False, repr=False)
     rule_id: str | None = field(default=None, compare=False, repr=False)
     line: int | None = field(default=None, compare=False, repr=False)
@@ -193,7 +208,22 @@ class Condition:
             return any(iv.contains(x) for iv in self.intervals)
         if kind == "boolean":
             return bool(value) in self.values
-        return (value in self.values) != self.negated
+        text = str(value)
+        if any(r.contains(text) for r in self.text_ranges):
+            return True
+        return (text in self.values) != self.negated
+
+    @property
+    def matches_nothing(self) -> bool:
+        """True when no value, null included, passes (such as ``[10..1]`` or ``(5..5)``)."""
+        return not (
+            self.any_value
+            or self.null
+            or self.intervals
+            or self.values
+            or self.negated
+            or self.text_ranges
+        )
 
     # -- vectorised ---------------------------------------------------------------------------
     def mask(self, values: pd.Series) -> np.ndarray:
@@ -283,7 +313,9 @@ def _from_atoms(
     null = null_matches(atoms, negated)
     typed = [a for a in atoms if a.kind != "null"]
     kinds = {a.kind for a in typed}
-    common = dict(column=column, source=source, **where)
+    empty = tuple(a.empty_range for a in atoms if a.empty_range is not None)
+    bare = tuple(dict.fromkeys(str(v) for a in atoms if a.bare for v in a.values))
+    common = dict(column=column, source=source, empty_ranges=empty, bare_words=bare, **where)
     if len(kinds) > 1:
         raise fail("mixes " + " and ".join(sorted(kinds)) + " values in one list")
     if not kinds:  # null or not(null)
@@ -300,6 +332,13 @@ def _from_atoms(
         return Condition(
             value_type="number",
             intervals=union,
+            null=null,
+            **common,
+        )
+    if any(atom.text_range is not None for atom in typed):
+        return Condition(
+            value_type="string",
+            text_ranges=_text_union(typed, negated),
             null=null,
             **common,
         )
@@ -333,6 +372,18 @@ def _from_atoms(
         null=null,
         **common,
     )
+
+
+def _text_union(atoms: Sequence[Atom], negated: bool) -> tuple[TextRange, ...]:
+    """The strings a text cell with a comparison or range accepts, as a disjoint union."""
+    ranges: list[TextRange] = []
+    for atom in atoms:
+        if atom.text_range is not None:
+            ranges.append(atom.text_range)
+        else:
+            points = [point(str(v)) for v in atom.values]
+            ranges.extend(complement(points) if atom.negated else points)
+    return complement(ranges) if negated else union(ranges)
 
 
 def parse_condition(

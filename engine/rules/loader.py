@@ -34,7 +34,7 @@ from engine.rules.table_checks import (
 from engine.rules.tables import DecisionTable, DecisionTableSet
 from engine.yamlio import line_at, load_yaml, load_yaml_file
 
-__all__ = ["compile_rules", "load_rules", "parse_rules"]
+__all__ = ["compile_rules", "load_rules", "null_cell_message", "parse_rules"]
 
 
 def load_rules(path: str | os.PathLike[str]) -> RuleSet:
@@ -65,6 +65,14 @@ def _strict(raw: Any, file: str | None) -> RuleSet:
             )
         raise error
     return ruleset
+
+
+def null_cell_message(column: str) -> str:
+    """The warning for a ``when`` cell that YAML reads as null (``null``, ``~`` or nothing)."""
+    return (
+        f"`when` {column}: an unquoted null, ~ or empty cell is a YAML null and matches any "
+        'value; write "-" for any value, or the quoted "null" for the DMN null test'
+    )
 
 
 def _rule_id_at(raw: Any, loc: Sequence[Any]) -> tuple[str | None, str | None]:
@@ -261,7 +269,15 @@ def _compile_table(
                     cell_line,
                 )
             conditions.append(condition)
-        for column in rule.when:
+        for column, cell in rule.when.items():
+            if cell is None:
+                add(
+                    "warning",
+                    "null-cell",
+                    null_cell_message(column),
+                    rule.id,
+                    line_at(raw, (*rule_path, "when", column)),
+                )
             if column not in names:
                 add(
                     "error",

@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.rules.conditions import Condition, Interval
 from engine.rules.model import CompiledInput, CompiledRule
+from engine.rules.text_ranges import TextRange, complement, intersect_any, point, union
 
 __all__ = [
     "OTHER",
@@ -34,19 +35,35 @@ def conditions_intersect(a: Condition, b: Condition) -> bool:
         return True
     if a.any_value or b.any_value:
         other = b if a.any_value else a
-        return other.any_value or bool(other.intervals) or bool(other.values) or other.negated
+        return (
+            other.any_value
+            or bool(other.intervals)
+            or bool(other.values)
+            or other.negated
+            or bool(other.text_ranges)
+        )
     if a.value_type != b.value_type or a.value_type is None:
         return False
     if a.value_type == "number":
         return any(not x.intersect(y).is_empty() for x in a.intervals for y in b.intervals)
     if a.value_type == "boolean":
         return bool(a.values & b.values)
+    if a.text_ranges or b.text_ranges:
+        return intersect_any(_text_set(a), _text_set(b))
     if not a.negated and not b.negated:
         return bool(a.values & b.values)
     if a.negated and b.negated:
         return True
     finite, cofinite = (a, b) if not a.negated else (b, a)
     return bool(finite.values - cofinite.values)
+
+
+def _text_set(condition: Condition) -> tuple[TextRange, ...]:
+    """The non-null strings a text condition accepts, as a union of ranges."""
+    if condition.text_ranges:
+        return condition.text_ranges
+    points = [point(str(v)) for v in condition.values]
+    return complement(points) if condition.negated else union(points)
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,8 @@ def input_pieces(item: CompiledInput, conditions: list[Condition]) -> list[Piece
         if item.values is not None:
             names = [v for v in item.values if isinstance(v, str)]
             pieces = [Piece(v, f"= {v!r}") for v in names]
+        elif any(c.text_ranges for c in conditions):
+            pieces = _text_pieces(conditions)
         else:
             seen: list[str] = []
             for condition in conditions:
@@ -109,6 +128,29 @@ def input_pieces(item: CompiledInput, conditions: list[Condition]) -> list[Piece
     if any(c.null and not c.is_any for c in conditions):
         pieces.append(Piece(None, "is null", is_null=True))
     return pieces
+
+
+def _text_pieces(conditions: list[Condition]) -> list[Piece]:
+    """Pieces of the text domain cut at every value and range end the conditions name."""
+    cuts: set[str] = set()
+    for condition in conditions:
+        cuts.update(str(v) for v in condition.values)
+        for r in condition.text_ranges:
+            cuts.update(x for x in (r.low, r.high) if x is not None)
+    points = sorted(cuts)
+    spans = [TextRange(None, points[0], True, False)] if points else [TextRange(None, None)]
+    for i, cut in enumerate(points):
+        spans.append(point(cut))
+        following = points[i + 1] if i + 1 < len(points) else None
+        spans.append(TextRange(cut, following, False, False))
+    return [Piece(span.witness(), _span_text(span)) for span in spans if not span.is_empty()]
+
+
+def _span_text(span: TextRange) -> str:
+    text = str(span)
+    if span.low is not None and span.low == span.high:
+        return f"= {text}"
+    return text if text.startswith(("<", ">", "any")) else f"in {text}"
 
 
 def rule_cover(rules: list[CompiledRule], pieces: list[list[Piece]]) -> np.ndarray:
