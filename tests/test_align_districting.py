@@ -165,6 +165,36 @@ def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(
     assert "the exact districting model found no contiguous answer in time" in result.notes
 
 
+@pytest.mark.parametrize(
+    ("centres", "start"),
+    [([1, 5], "the exact model's last, scattered answer"), ([0, 1], "a spread seed")],
+)
+def test_location_allocation_starts_from_the_exact_models_centres_when_they_look_better(
+    monkeypatch: pytest.MonkeyPatch, centres: list[int], start: str
+) -> None:
+    # the exact model ran out of time on a scattered answer with these centres; the allocation
+    # LP (unit weights, 4 units each) is 2 × (1 + 0 + 1 + 2) = 8 at b and f, 12 at the spread
+    # seed's ends a and h, and none at a and b (a contiguous territory at a holds a alone):
+    # location–allocation starts from the lower
+    def scattered(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=3.5)
+        centre = np.array(centres, dtype=np.int64)
+        return DistrictingResult(centre, np.full(inputs.num_units, -1), report, ("exact ran",))
+
+    monkeypatch.setattr(align_api, "solve_districting", scattered)
+    names = list("abcdefgh")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
+    lp = {(1, 5): "8", (0, 1): "inf"}[tuple(centres)]
+    assert f"allocation LP at the exact model's centres {lp}, at spread centres 12" in " ".join(
+        result.notes
+    )
+    assert any(f"location–allocation (Hess et al. 1965) from {start}" in n for n in result.notes)
+    assert result.status is SolveStatus.FEASIBLE and result.check.ok
+    assert result.objectives["compactness"] == pytest.approx(8)  # the optimum, either way
+
+
 def test_time_the_exact_model_leaves_re_allocates_its_centres(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

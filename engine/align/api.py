@@ -15,6 +15,7 @@ from engine.align.checker import AlignmentCheck, check_alignment, objective_valu
 from engine.align.distances import centre_distances, unit_graph
 from engine.align.districting import EXACT_UNITS, DistrictingResult, solve_districting
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
+from engine.align.hybrid import relaxed_value
 from engine.align.inputs import AlignmentInputs, Bounds, Metric, prepare_inputs
 from engine.align.model import ModelSpec, Objective
 from engine.align.search import FixedCentreResult, solve_fixed_centres
@@ -216,6 +217,7 @@ def _count_mode(
     optimal, since its centres are only a local optimum."""
     started = time.perf_counter()
     bound: float | None = None
+    seed: np.ndarray | None = None
     if inputs.num_units <= EXACT_UNITS:
         distance = centre_distances(inputs, graph, range(inputs.num_units))
         # 60 % of the time (40 % for cut edges or disruption, whose fallback is the compactness
@@ -238,22 +240,38 @@ def _count_mode(
                 result = _reallocate(inputs, graph, centre, result, spec, settings, left, nearest)
             return centre, result
         bound = exact.report.bound
+        if len(exact.centre) == inputs.count:  # its last, scattered answer: good centres
+            seed = exact.centre
         notes.extend(exact.notes)
         notes.append("the exact districting model found no contiguous answer in time")
         if spec.objective != "compactness":
             found = _compact_proxy(inputs, graph, distance, exact, spec, settings, started, notes)
             if found is not None:
                 return found
-    left = _time_left(settings, started)
-    centre, result = _locate_allocate(
-        inputs,
-        graph,
-        spec,
-        settings.model_copy(update={"time_limit": max(left, 1.0)}),
-        nearest,
-        use_heuristic,
-        notes,
+    # from the exact model's last, scattered answer (Alabama) or spread centres (Kansas),
+    # whichever looks better; the other too if time is left; the better answer is kept
+    starts = (
+        [None] if seed is None else _by_allocation_lp(inputs, graph, spec, settings, seed, notes)
     )
+    best: tuple[np.ndarray, FixedCentreResult] | None = None
+    for start in starts:
+        left = _time_left(settings, started)
+        if best is not None and left <= 2.0:
+            break
+        found = _locate_allocate(
+            inputs,
+            graph,
+            spec,
+            settings.model_copy(update={"time_limit": max(left, 1.0)}),
+            nearest,
+            use_heuristic,
+            notes,
+            start,
+        )
+        if best is None or _better(found[1].report, best[1].report):
+            best = found
+    assert best is not None
+    centre, result = best
     if not result.report.has_solution:
         return centre, result
     objective = result.report.objective
@@ -271,6 +289,36 @@ def _count_mode(
         )
         notes.append(f"no bound over all centre choices ({why}): status feasible")
     return centre, replace(result, report=report)
+
+
+def _by_allocation_lp(
+    inputs: AlignmentInputs,
+    graph: Any,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    seed: np.ndarray,
+    notes: list[str],
+) -> list[np.ndarray | None]:
+    """``seed`` and spread centres (None), the one whose allocation LP (no contiguity) is lower
+    first — where location–allocation starts."""
+    spread = np.sort(seed_centres(inputs, graph, inputs.count))
+    quick = settings.model_copy(update={"time_limit": max(1.0, 0.05 * (settings.time_limit or 60))})
+    values = [
+        relaxed_value(inputs, graph, c, centre_distances(inputs, graph, c.tolist()), spec, quick)
+        for c in (np.sort(seed), spread)
+    ]
+    notes.append(
+        f"allocation LP at the exact model's centres {values[0]:.6g}, at spread centres "
+        f"{values[1]:.6g}: location–allocation starts from the lower"
+    )
+    return [seed, None] if values[0] <= values[1] else [None, seed]
+
+
+def _better(report: SolverReport, than: SolverReport) -> bool:
+    """True when ``report`` has an answer and ``than`` none or a worse one."""
+    if not report.has_solution or report.objective is None:
+        return False
+    return not than.has_solution or than.objective is None or report.objective < than.objective
 
 
 def _compact_proxy(
@@ -371,10 +419,12 @@ def _locate_allocate(
     nearest: int | None,
     use_heuristic: bool,
     notes: list[str],
+    seed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, FixedCentreResult]:
-    """Count mode: Hess' iteration of allocation (MILP) and location (1-median) steps."""
+    """Count mode: Hess' iteration of allocation (MILP) and location (1-median) steps, from
+    ``seed`` centres or, without them, centres spread over the map."""
     deadline = time.perf_counter() + (settings.time_limit or 3600.0)
-    centre = seed_centres(inputs, graph, inputs.count)
+    centre = seed_centres(inputs, graph, inputs.count) if seed is None else np.sort(seed)
     weight = (
         spec.compactness_weight
         if spec.compactness_weight is not None
@@ -411,8 +461,10 @@ def _locate_allocate(
     if best is None:
         return centre, result
     notes.append(
-        f"count mode: centres chosen by location–allocation (Hess et al. 1965) from a spread seed, "
-        f"{len(seen)} allocation round(s); a local optimum"
+        "count mode: centres chosen by location–allocation (Hess et al. 1965) from "
+        + ("a spread seed" if seed is None else "the exact model's last, scattered answer")
+        + f", {len(seen)} allocation round(s); a local optimum, "
+        + f"{spec.objective} {best[1].report.objective:.6g}"
     )
     return best
 

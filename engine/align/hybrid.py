@@ -61,7 +61,7 @@ from engine.align.sp import sp_candidates, sp_contiguous
 from engine.solver import SolverSettings, solve
 from engine.solver_status import SolverReport, SolveStatus, relative_gap
 
-__all__ = ["solve_hybrid"]
+__all__ = ["relaxed_value", "solve_hybrid"]
 
 _RC_SLACK = 1e-6  # relative safety margin of reduced-cost fixing (keeps a little more)
 _ROUND_SHARE = 0.34  # share of the remaining time one proof round may use
@@ -90,6 +90,26 @@ def _solve_relaxed(model: AlignmentModel, settings: SolverSettings) -> SolverRep
     finally:
         for variable in model.assign.values():
             variable.cat = pulp.LpInteger
+
+
+def relaxed_value(
+    inputs: AlignmentInputs,
+    graph: nx.Graph,
+    centre: np.ndarray,
+    distance: np.ndarray,
+    spec: ModelSpec,
+    settings: SolverSettings,
+) -> float:
+    """The LP relaxation's value, without contiguity, of allocating to ``centre`` (inf when it
+    has none): a quick measure of how good those centres can be."""
+    candidates = candidate_units(inputs, graph, centre, distance, nearest=None)
+    model = build_model(
+        inputs, graph, centre, distance, candidates, replace(spec, contiguity="cuts")
+    )
+    report = _solve_relaxed(model, settings)
+    if report.status is not SolveStatus.OPTIMAL or report.objective is None:
+        return math.inf
+    return report.objective * model.objective_scale
 
 
 def _lp_bound(
