@@ -18,7 +18,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import ModuleType
 from typing import Any, Literal
@@ -227,6 +227,7 @@ def _solve_highs(
     *,
     load_seconds: float,
     relax: bool = False,
+    on_solution: Callable[[np.ndarray], None] | None = None,
 ) -> tuple[SolverReport, Any]:
     started = time.perf_counter()
     highs = _new_highs(highspy, settings)
@@ -243,6 +244,10 @@ def _solve_highs(
     initial = _start_vector(matrix, settings, start) if base.is_mip else None
     if initial is not None:
         highs.setSolution(len(initial[0]), initial[0], initial[1])
+    if on_solution is not None and base.is_mip:
+        highs.cbMipImprovingSolution.subscribe(
+            lambda event: on_solution(np.asarray(event.data_out.mip_solution, dtype=float))
+        )
     load_seconds += time.perf_counter() - started
 
     started = time.perf_counter()
@@ -321,14 +326,16 @@ def solve(
     *,
     start: Mapping[pulp.LpVariable, float] | None = None,
     build_seconds: float = 0.0,
+    on_solution: Callable[[dict[pulp.LpVariable, float]], None] | None = None,
 ) -> SolverReport:
     """Solve ``problem``; write values into its variables; return an honest report.
 
     ``start`` gives MIP start values by variable (partial starts allowed; HiGHS completes them);
-    ``settings.mip_start`` does the same by name. ``build_seconds`` is the caller's model-building
-    time, carried into the report. A problem that cannot be solved is reported through the status
-    (infeasible, unbounded, error …), not raised; :class:`SolveError` is raised only for bad
-    settings.
+    ``settings.mip_start`` does the same by name. ``on_solution`` receives each improving MIP
+    answer HiGHS finds, as values by variable (HiGHS only; the CBC fallback calls it never).
+    ``build_seconds`` is the caller's model-building time, carried into the report. A problem
+    that cannot be solved is reported through the status (infeasible, unbounded, error …), not
+    raised; :class:`SolveError` is raised only for bad settings.
     """
     settings = settings or SolverSettings()
     highspy = _import_highspy() if settings.solver == "highs" else None
@@ -342,7 +349,15 @@ def solve(
     started = time.perf_counter()
     matrix = extract_matrix(problem)
     extract_seconds = time.perf_counter() - started
-    report, highs = _solve_highs(highspy, matrix, settings, start, load_seconds=extract_seconds)
+    relay = None
+    if on_solution is not None:
+
+        def relay(values: np.ndarray) -> None:
+            on_solution(dict(zip(matrix.variables, values.tolist(), strict=True)))
+
+    report, highs = _solve_highs(
+        highspy, matrix, settings, start, load_seconds=extract_seconds, on_solution=relay
+    )
     report = _write_back(matrix, highs, report)
     return replace(report, build_seconds=build_seconds)
 

@@ -277,6 +277,34 @@ def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
     assert far and (repaired[far] == scattered[far]).all()
 
 
+def test_earlier_answers_of_a_round_are_cut_once_each() -> None:
+    # a round's earlier, scattered answers (as HiGHS reports them) get their separator cuts too;
+    # a piece already cut is not cut again, and a complete contiguous answer adds nothing
+    from engine.align import prepare_inputs
+    from engine.align.contiguity import add_earlier_cuts
+    from engine.align.distances import centre_distances, unit_graph
+    from engine.align.model import ModelSpec, build_model, candidate_units
+
+    units, adjacency = _grid(5, 5)
+    homes = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
+    inputs = prepare_inputs(units, adjacency, centres=homes, tolerance=0.25)
+    graph = unit_graph(inputs)
+    centre = np.asarray(inputs.centre)
+    distance = centre_distances(inputs, graph, centre.tolist())
+    allowed = candidate_units(inputs, graph, centre, distance, nearest=None)
+    model = build_model(inputs, graph, centre, distance, allowed, ModelSpec())
+    rows = [[0, 0, 1, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 1], [2, 2, 2, 2, 1], [2, 2, 2, 2, 2]]
+    scattered = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
+    answer = {v: float(scattered[u] == t) for (u, t), v in model.assign.items()}
+    assert add_earlier_cuts(model, graph, [answer], inputs.num_units) == 1  # U13 stranded in R1
+    assert add_earlier_cuts(model, graph, [answer, answer], inputs.num_units) == 0
+    rows[1][3] = 1
+    whole = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
+    answer = {v: float(whole[u] == t) for (u, t), v in model.assign.items()}
+    assert add_earlier_cuts(model, graph, [answer], inputs.num_units) == 0
+    assert model.cuts_added == 1
+
+
 def _planar_case(seed: int, units: int, reps: int) -> Any:
     """The benchmark's Ríos-Mercado-style instance (``bench_align --case rm500``), smaller."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -239,3 +239,28 @@ def test_empty_problem() -> None:
     problem += pulp.LpAffineExpression(constant=4.0)
     report = solve(problem)
     assert report.status is SolveStatus.OPTIMAL and report.objective == 4.0
+
+
+def test_improving_answers_are_reported_whole_and_feasible() -> None:
+    # every improving MIP answer HiGHS finds reaches on_solution as values for all variables, in
+    # the original model's space (presolve on): feasible, better each time, the last the final
+    rng = random.Random(3)
+    problem = pulp.LpProblem("two_knapsacks", pulp.LpMaximize)
+    items = [pulp.LpVariable(f"take_{i}", cat=pulp.LpBinary) for i in range(40)]
+    values = [rng.randint(10, 60) for _ in items]
+    problem += pulp.lpSum(v * x for v, x in zip(values, items, strict=True))
+    rows = [[rng.randint(5, 40) for _ in items] for _ in range(2)]
+    for row, weights in enumerate(rows):
+        problem += pulp.lpSum(w * x for w, x in zip(weights, items, strict=True)) <= 300, f"c{row}"
+    answers: list[dict[pulp.LpVariable, float]] = []
+    report = solve(problem, SolverSettings(mip_gap=0.0, threads=1), on_solution=answers.append)
+    assert report.status is SolveStatus.OPTIMAL and answers
+    found = []
+    for answer in answers:
+        assert set(answer) == set(items)
+        assert all(abs(value - round(value)) < 1e-6 for value in answer.values())
+        for weights in rows:
+            assert sum(w * answer[x] for w, x in zip(weights, items, strict=True)) <= 300 + 1e-6
+        found.append(sum(v * answer[x] for v, x in zip(values, items, strict=True)))
+    assert found == sorted(found)
+    assert found[-1] == pytest.approx(report.objective)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 import numpy as np
@@ -75,6 +75,7 @@ class _Model:
     cuts: int = 0
     flows: bool = False
     flow_round: int = 0  # the first round solved with the flow rows
+    separated: set[tuple[int, int, tuple[int, ...]]] = field(default_factory=set)  # cuts made
 
 
 def _add_flows(model: _Model, graph: nx.Graph, first_round: int) -> None:
@@ -182,14 +183,17 @@ def _build(
     return _Model(problem, x, scale if spec.objective == "compactness" else 1.0)
 
 
-def _read(model: _Model, num_units: int) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted centres, territory position per unit) from the variables' values."""
+def _read(
+    model: _Model, num_units: int, values: dict[pulp.LpVariable, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted centres, territory position per unit) from the variables' values (or ``values``)."""
     home = np.full(num_units, -1, dtype=np.int64)
     for (u, c), variable in model.x.items():
-        if (variable.varValue or 0.0) > 0.5:
+        value = variable.varValue if values is None else values.get(variable)
+        if (value or 0.0) > 0.5:
             home[u] = c
     centre = np.unique(home[home >= 0])
-    return centre, np.searchsorted(centre, home)
+    return centre, np.where(home >= 0, np.searchsorted(centre, home), -1)
 
 
 def _add_cuts(model: _Model, graph: nx.Graph, centre: np.ndarray, assignment: np.ndarray) -> int:
@@ -197,8 +201,12 @@ def _add_cuts(model: _Model, graph: nx.Graph, centre: np.ndarray, assignment: np
     added = 0
     for t, part, neighbours in cut_off_pieces(graph, assignment, centre):
         c = int(centre[t])
-        through = [(model.x[v, c], -1.0) for v in neighbours if (v, c) in model.x]
+        inside = tuple(v for v in neighbours if (v, c) in model.x)
+        through = [(model.x[v, c], -1.0) for v in inside]
         for u in part:
+            if (c, u, inside) in model.separated:  # (an earlier answer's cut)
+                continue
+            model.separated.add((c, u, inside))
             expression = pulp.LpAffineExpression([(model.x[u, c], 1.0), *through])
             name = f"separator_{model.cuts}"
             model.problem.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, name, 0))
@@ -239,7 +247,8 @@ def solve_districting(
         round_settings = settings.model_copy(
             update={"time_limit": max(remaining, 0.5), "highs_options": options}
         )
-        report = solve(model.problem, round_settings)
+        improving: list[dict[pulp.LpVariable, float]] = []  # the round's answers
+        report = solve(model.problem, round_settings, on_solution=improving.append)
         rounds += 1
         load += report.load_seconds
         solve_seconds += report.solve_seconds
@@ -251,6 +260,10 @@ def solve_districting(
         contiguous = spec.contiguity is None or _add_cuts(model, graph, centre, assignment) == 0
         if contiguous or time.perf_counter() - started >= time_limit:
             break
+        for answer in improving:  # its earlier answers, scattered too: cut them all at once
+            earlier_centre, earlier = _read(model, inputs.num_units, answer)
+            if (earlier >= 0).all() and len(earlier_centre) == inputs.count:
+                _add_cuts(model, graph, earlier_centre, earlier)
         if flow_ok and not model.flows and rounds >= _CUT_ROUNDS:
             _add_flows(model, graph, rounds + 1)  # cut rounds crawl: contiguity in one MILP
     scale = model.scale

@@ -19,16 +19,17 @@
 3. **Proof** (``hybrid`` only, while the gap exceeds ``mip_gap``). The MILP without contiguity on
    the remaining pairs, warm-started with the incumbent; if its answer is not contiguous, separator
    cuts (:func:`~engine.align.contiguity.add_separator_cuts`, valid for every contiguous alignment)
-   are added and it is solved again. Its dual bound is a lower bound for exact contiguity; a
-   contiguous answer of it replaces the incumbent when better (and if that round stopped early,
-   the time left goes to one last round). A scattered answer is also *repaired*: its cut-off
-   pieces and the units a few borders around them are re-solved by the flow model, the rest kept
-   — where the SP restriction is poor (straight-line distances on a sparse graph: 1.5 % above the
-   bound on a Ríos-Mercado-style instance), these are the good incumbents, and each better one
-   fixes more pairs by reduced cost for the rounds still to come. If the SP model has
-   no answer at all, this step also runs for ``sp`` (to find one, or prove there is none). When
-   step 1 found no SP-contiguous answer at all, the flow model (exact contiguity in one MILP)
-   first gets 60 % of the time left.
+   are added — for that answer and every earlier improving answer of the round (HiGHS reports
+   each), so fewer rounds restart the search — and it is solved again. Its dual bound is a lower
+   bound for exact contiguity; a contiguous answer of it replaces the incumbent when better (and
+   if that round stopped early, the time left goes to one last round). A scattered answer is also
+   *repaired*: its cut-off pieces and the units a few borders around them are re-solved by the
+   flow model, the rest kept — where the SP restriction is poor (straight-line distances on a
+   sparse graph: 1.5 % above the bound on a Ríos-Mercado-style instance), these are the good
+   incumbents, and each better one fixes more pairs by reduced cost for the rounds still to come.
+   If the SP model has no answer at all, this step also runs for ``sp`` (to find one, or prove
+   there is none). When step 1 found no SP-contiguous answer at all, the flow model (exact
+   contiguity in one MILP) first gets 60 % of the time left.
 
 The report's bound is the best of these valid lower bounds, so the gap is the gap to the exactly
 contiguous optimum; the status is ``optimal`` only when that gap is within ``mip_gap``. With ``sp``
@@ -46,7 +47,7 @@ import networkx as nx
 import numpy as np
 import pulp
 
-from engine.align.contiguity import add_separator_cuts, cut_off_pieces
+from engine.align.contiguity import add_earlier_cuts, add_separator_cuts, cut_off_pieces
 from engine.align.heuristic import heuristic_start
 from engine.align.inputs import AlignmentInputs
 from engine.align.local import local_search
@@ -657,10 +658,12 @@ def solve_hybrid(
             # capped rounds: cuts accumulate (and contiguous answers appear) before time is out
             capped = not whole and remaining() >= 2 * _MIN_ROUND
             share = _ROUND_SHARE * remaining() if capped else remaining()
+            improving: list[dict[pulp.LpVariable, float]] = []  # the round's answers
             report = solve(
                 model.problem,
                 settings.model_copy(update={"time_limit": max(1.0, share)}),
                 start=model.start_values(incumbent) if incumbent is not None else None,
+                on_solution=improving.append,
             )
             solve_seconds += report.solve_seconds
             load_seconds += report.load_seconds
@@ -700,6 +703,7 @@ def solve_hybrid(
                         )
             if add_separator_cuts(model, graph, assignment) == 0:
                 break
+            add_earlier_cuts(model, graph, improving, inputs.num_units)
         if rounds:
             notes.append(
                 f"exact bound: MILP without contiguity, {model.cuts_added} separator cuts in "

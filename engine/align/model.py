@@ -16,7 +16,7 @@ One is minimised; the others may be bounded (ε-constraints).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -67,14 +67,20 @@ class AlignmentModel:
     elastic: dict[tuple[int, str], pulp.LpVariable] = field(default_factory=dict)
     cuts_added: int = 0
     objective_scale: float = 1.0  # the MILP minimises objective / scale (compactness is scaled)
+    separated: set[tuple[int, int, tuple[int, ...]]] = field(default_factory=set)  # cuts made
+
+    def assignment_of(self, values: Mapping[pulp.LpVariable, float], num_units: int) -> np.ndarray:
+        """Territory position per unit from given variable values (-1 when unassigned)."""
+        result = np.full(num_units, -1, dtype=np.int64)
+        for (unit, territory), variable in self.assign.items():
+            if values.get(variable, 0.0) > 0.5:
+                result[unit] = territory
+        return result
 
     def assignment(self, num_units: int) -> np.ndarray:
         """Territory position per unit from the variables' values (-1 when unassigned)."""
-        result = np.full(num_units, -1, dtype=np.int64)
-        for (unit, territory), variable in self.assign.items():
-            if (variable.varValue or 0.0) > 0.5:
-                result[unit] = territory
-        return result
+        values = {variable: variable.varValue or 0.0 for variable in self.assign.values()}
+        return self.assignment_of(values, num_units)
 
     def start_values(self, assignment: np.ndarray) -> dict[pulp.LpVariable, float]:
         """MIP start values for the assignment variables from a territory-per-unit array."""

@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 
 import networkx as nx
 import numpy as np
+import pulp
 
 from engine.align.checker import objective_values
-from engine.align.contiguity import add_separator_cuts, territory_components
+from engine.align.contiguity import add_earlier_cuts, add_separator_cuts, territory_components
 from engine.align.heuristic import balance_violation, heuristic_start
 from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec, assignment_cost, build_model, candidate_units
@@ -206,8 +207,15 @@ def solve_fixed_centres(
             update={"time_limit": max(remaining, 1.0), "mip_gap": gap}
         )
         start = model.start_values(best) if best is not None else None
+        improving: list[dict[pulp.LpVariable, float]] = []  # the round's answers
         report = _unscale(
-            solve(model.problem, round_settings, start=start, build_seconds=build_seconds),
+            solve(
+                model.problem,
+                round_settings,
+                start=start,
+                build_seconds=build_seconds,
+                on_solution=improving.append,
+            ),
             model.objective_scale,
         )
         rounds += 1
@@ -227,6 +235,7 @@ def solve_fixed_centres(
             report = replace(report, status=SolveStatus.FEASIBLE, time_limit_hit=True)
             assignment = np.full(inputs.num_units, -1, dtype=np.int64)
             break
+        add_earlier_cuts(model, graph, improving, inputs.num_units)
     if spec.contiguity == "cuts":
         notes.append(f"contiguity: {model.cuts_added} separator cuts in {rounds} solve round(s)")
     report = replace(
