@@ -244,15 +244,28 @@ def _solve_highs(
     initial = _start_vector(matrix, settings, start) if base.is_mip else None
     if initial is not None:
         highs.setSolution(len(initial[0]), initial[0], initial[1])
-    if on_solution is not None and base.is_mip:
-        highs.cbMipImprovingSolution.subscribe(
-            lambda event: on_solution(np.asarray(event.data_out.mip_solution, dtype=float))
-        )
+    answers: list[np.ndarray] = []  # improving answers, copied in HiGHS's callback
+    failures: list[BaseException] = []
+    channel = getattr(highs, "cbMipImprovingSolution", None)  # highspy's callback API
+    if on_solution is not None and base.is_mip and channel is not None:
+
+        def keep(event: Any) -> None:
+            try:  # HiGHS would swallow an exception here: keep it for after the run
+                answers.append(np.array(event.data_out.mip_solution, dtype=float))
+            except BaseException as error:  # re-raised after the run
+                failures.append(error)
+
+        channel.subscribe(keep)
     load_seconds += time.perf_counter() - started
 
     started = time.perf_counter()
     highs.run()
     solve_seconds = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    if on_solution is not None:
+        for answer in answers:
+            on_solution(answer)
 
     model_status = highs.getModelStatus()
     name = str(model_status.name)
@@ -332,7 +345,8 @@ def solve(
 
     ``start`` gives MIP start values by variable (partial starts allowed; HiGHS completes them);
     ``settings.mip_start`` does the same by name. ``on_solution`` receives each improving MIP
-    answer HiGHS finds, as values by variable (HiGHS only; the CBC fallback calls it never).
+    answer HiGHS found, as values by variable, in order, once the solve is over (HiGHS only: the
+    CBC fallback never calls it).
     ``build_seconds`` is the caller's model-building time, carried into the report. A problem
     that cannot be solved is reported through the status (infeasible, unbounded, error …), not
     raised; :class:`SolveError` is raised only for bad settings.

@@ -302,3 +302,43 @@ def test_count_mode_distance_table_errors_name_the_row() -> None:
     with pytest.raises(DataError) as caught:
         prepare_inputs(units, edges, count=2, distances=table.drop(columns="centre"))
     assert "centre" in str(caught.value)
+
+
+def test_a_contiguous_answer_met_on_the_way_is_kept_when_time_runs_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # every round of the exact model ends on a scattered answer ({a, c} | {b, d}), but HiGHS met
+    # the contiguous {a, b} | {c, d} on the way: that one is answered, feasible, not lost
+    contiguous = {(0, 1), (1, 1), (2, 2), (3, 2)}  # (unit, centre): centres b and c
+    scattered = {(0, 0), (2, 0), (1, 1), (3, 1)}  # centres a and b
+    starts = []
+
+    def fake_solve(problem, settings, *, start=None, on_solution=None):  # type: ignore[no-untyped-def]
+        starts.append(start)
+        columns = {v.name: v for v in problem.variables()}
+        for name, variable in columns.items():
+            u, c = (
+                (int(part) for part in name.split("_")[1:]) if name.startswith("x_") else (-1, -1)
+            )
+            variable.varValue = float((u, c) in scattered)
+        met = {
+            v: float((int(n.split("_")[1]), int(n.split("_")[2])) in contiguous)
+            for n, v in columns.items()
+            if n.startswith("x_")
+        }
+        on_solution(met)
+        on_solution({v: v.varValue for v in columns.values()})
+        return SolverReport(status=SolveStatus.FEASIBLE, objective=2.0, bound=1.0)
+
+    monkeypatch.setattr(districting, "solve", fake_solve)
+    names = list("abcd")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    inputs = prepare_inputs(units, edges, count=2, tolerance=0.0)
+    graph = nx.path_graph(4)
+    spec = align_api.ModelSpec(compactness_weight=np.ones(4))
+    result = districting.solve_districting(inputs, graph, spec, SolverSettings(time_limit=0.2))
+    assert result.report.status is SolveStatus.FEASIBLE
+    assert list(result.centre) == [1, 2] and list(result.assignment) == [0, 0, 1, 1]
+    assert result.report.objective == pytest.approx(2.0)  # a → b and d → c, one hop each
+    assert starts[0] is None and starts[1] is not None  # the kept answer starts the next round

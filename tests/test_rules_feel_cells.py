@@ -423,3 +423,14 @@ def test_shipped_rules_have_no_null_cells() -> None:
     root = Path(__file__).parents[1] / "rules"
     for path in sorted(root.glob("*.yaml")):
         assert not [f for f in check_file(path) if f.code in ("null-cell", "name-reference")]
+
+
+def test_text_bounds_print_control_characters_as_feel_escapes() -> None:
+    # the checker names gaps like "just after m" as "m\u0000": printed visibly, read back the same
+    from engine.rules.conditions import parse_condition
+    from engine.rules.text_ranges import quote
+
+    assert quote("m\x00") == '"m\\u0000"'
+    assert quote('a"b\\') == '"a\\"b\\\\"'
+    condition = parse_condition(f"< {quote('m' + chr(0))}", column="name")
+    assert condition.matches("m") and not condition.matches("m\x00")

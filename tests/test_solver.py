@@ -264,3 +264,13 @@ def test_improving_answers_are_reported_whole_and_feasible() -> None:
         found.append(sum(v * answer[x] for v, x in zip(values, items, strict=True)))
     assert found == sorted(found)
     assert found[-1] == pytest.approx(report.objective)
+
+
+def test_a_failing_on_solution_raises_instead_of_turning_into_a_solver_error() -> None:
+    problem, items = _knapsack()
+
+    def fail(answer: dict[pulp.LpVariable, float]) -> None:
+        raise RuntimeError("caller's bug")
+
+    with pytest.raises(RuntimeError, match="caller's bug"):
+        solve(problem, SolverSettings(), start={x: 0.0 for x in items}, on_solution=fail)

@@ -250,14 +250,15 @@ def _count_mode(
                 return found
     # from the exact model's last, scattered answer (Alabama) or spread centres (Kansas),
     # whichever looks better; the other too if time is left; the better answer is kept
-    starts = (
-        [None] if seed is None else _by_allocation_lp(inputs, graph, spec, settings, seed, notes)
-    )
+    rest = settings.model_copy(update={"time_limit": max(_time_left(settings, started), 1.0)})
+    starts = [None] if seed is None else _by_allocation_lp(inputs, graph, spec, rest, seed, notes)
     best: tuple[np.ndarray, FixedCentreResult] | None = None
-    for start in starts:
+    for number, start in enumerate(starts):
         left = _time_left(settings, started)
         if best is not None and left <= 2.0:
             break
+        if number:
+            notes.append("time is left: location–allocation from the other start too")
         found = _locate_allocate(
             inputs,
             graph,
@@ -270,6 +271,8 @@ def _count_mode(
         )
         if best is None or _better(found[1].report, best[1].report):
             best = found
+            if number:
+                notes.append("its plan is better: kept")
     assert best is not None
     centre, result = best
     if not result.report.has_solution:

@@ -111,18 +111,8 @@ def add_separator_cuts(model: AlignmentModel, graph: nx.Graph, assignment: np.nd
     return added
 
 
-def add_earlier_cuts(
-    model: AlignmentModel,
-    graph: nx.Graph,
-    answers: list[dict[pulp.LpVariable, float]],
-    num_units: int,
-) -> int:
+def add_earlier_cuts(model: AlignmentModel, graph: nx.Graph, answers: list[np.ndarray]) -> int:
     """Separator cuts for the improving answers a round found before its last (HiGHS reports
     each): they are scattered too, and cutting them all at once saves rounds (Ríos-Mercado-style
     500 × 10, seed 5: optimal in 67 s, was 99 s). Return how many were added."""
-    added = 0
-    for values in answers:
-        earlier = model.assignment_of(values, num_units)
-        if (earlier >= 0).all():
-            added += add_separator_cuts(model, graph, earlier)
-    return added
+    return sum(add_separator_cuts(model, graph, found) for found in answers if (found >= 0).all())

@@ -215,6 +215,35 @@ def _add_cuts(model: _Model, graph: nx.Graph, centre: np.ndarray, assignment: np
     return added
 
 
+def _value(
+    inputs: AlignmentInputs,
+    graph: nx.Graph,
+    spec: ModelSpec,
+    distance: np.ndarray,
+    centre: np.ndarray,
+    assignment: np.ndarray,
+) -> float:
+    """The objective of an answer (centres, territory position per unit)."""
+    values = objective_values(
+        inputs,
+        graph,
+        assignment,
+        centre,
+        compactness_weight=spec.compactness_weight,
+        distance_power=spec.distance_power,
+        distance=distance[:, centre],
+    )
+    return float(values[spec.objective] or 0.0)
+
+
+def _start(
+    model: _Model, centre: np.ndarray, assignment: np.ndarray
+) -> dict[pulp.LpVariable, float]:
+    """MIP start values of the assignment columns for an answer."""
+    home = centre[assignment]
+    return {variable: float(home[u] == c) for (u, c), variable in model.x.items()}
+
+
 def solve_districting(
     inputs: AlignmentInputs,
     graph: nx.Graph,
@@ -240,6 +269,7 @@ def solve_districting(
     load = solve_seconds = 0.0
     contiguous = False
     best_bound: float | None = None  # every round relaxes the problem: its bound is valid
+    kept: tuple[float, np.ndarray, np.ndarray] | None = None  # best contiguous earlier answer
     while True:
         remaining = time_limit - (time.perf_counter() - started)
         # HiGHS 1.16 was seen to stall past its time limit in a root restart on this model
@@ -248,7 +278,8 @@ def solve_districting(
             update={"time_limit": max(remaining, 0.5), "highs_options": options}
         )
         improving: list[dict[pulp.LpVariable, float]] = []  # the round's answers
-        report = solve(model.problem, round_settings, on_solution=improving.append)
+        start = None if kept is None else _start(model, kept[1], kept[2])
+        report = solve(model.problem, round_settings, start=start, on_solution=improving.append)
         rounds += 1
         load += report.load_seconds
         solve_seconds += report.solve_seconds
@@ -257,17 +288,29 @@ def solve_districting(
         if not report.has_solution:
             break
         centre, assignment = _read(model, inputs.num_units)
-        contiguous = spec.contiguity is None or _add_cuts(model, graph, centre, assignment) == 0
+        contiguous = spec.contiguity is None or not any(
+            True for _ in cut_off_pieces(graph, assignment, centre)
+        )
         if contiguous or time.perf_counter() - started >= time_limit:
             break
-        for answer in improving:  # its earlier answers, scattered too: cut them all at once
-            earlier_centre, earlier = _read(model, inputs.num_units, answer)
-            if (earlier >= 0).all() and len(earlier_centre) == inputs.count:
-                _add_cuts(model, graph, earlier_centre, earlier)
+        _add_cuts(model, graph, centre, assignment)
+        for answer in improving:  # its earlier answers: scattered ones cut all at once, and
+            found_centre, found = _read(model, inputs.num_units, answer)  # the best contiguous
+            if (found < 0).any() or len(found_centre) != inputs.count:  # one kept: it starts
+                continue  # the next rounds, and answers if time runs out
+            if _add_cuts(model, graph, found_centre, found) == 0 and not any(
+                True for _ in cut_off_pieces(graph, found, found_centre)
+            ):
+                value = _value(inputs, graph, spec, distance, found_centre, found)
+                if kept is None or value < kept[0]:
+                    kept = (value, found_centre, found)
         if flow_ok and not model.flows and rounds >= _CUT_ROUNDS:
             _add_flows(model, graph, rounds + 1)  # cut rounds crawl: contiguity in one MILP
     scale = model.scale
     bound = None if best_bound is None else best_bound * scale
+    if report.has_solution and not contiguous and kept is not None:  # out of time: the best
+        centre, assignment, contiguous = kept[1], kept[2], True  # contiguous answer seen
+        report = replace(report, status=SolveStatus.FEASIBLE, time_limit_hit=True)
     if report.has_solution and not contiguous:  # out of time while still cutting
         report = replace(
             report,
@@ -279,16 +322,12 @@ def solve_districting(
         )
         assignment = np.full(inputs.num_units, -1, dtype=np.int64)
     elif report.has_solution:
-        values = objective_values(
-            inputs,
-            graph,
-            assignment,
-            centre,
-            compactness_weight=spec.compactness_weight,
-            distance_power=spec.distance_power,
-            distance=distance[:, centre],
-        )
-        objective = float(values[spec.objective] or 0.0)
+        objective = _value(inputs, graph, spec, distance, centre, assignment)
+        if kept is not None and kept[0] < objective:  # (a time-limited last round)
+            objective, centre, assignment = kept
+            report = replace(report, status=SolveStatus.FEASIBLE, time_limit_hit=True)
+        if bound is not None:
+            bound = min(bound, objective)
         report = replace(
             report, objective=objective, bound=bound, gap=relative_gap(objective, bound)
         )

@@ -677,11 +677,15 @@ def solve_hybrid(
             if not report.has_solution:
                 break
             assignment = model.assignment(inputs.num_units)
+            earlier = [model.assignment_of(values, inputs.num_units) for values in improving]
+            for found in earlier[:-1]:  # each beat the incumbent it started from: if contiguous,
+                offer(found, f"an earlier answer of the exact model (round {rounds})")  # keep it
             if _contiguous(graph, assignment, centre):
                 offer(assignment, f"the exact model (round {rounds})")
                 if whole or report.status is SolveStatus.OPTIMAL:
                     break
                 whole = True  # stopped early with nothing to cut: the time left goes to one round
+                add_earlier_cuts(model, graph, earlier)
                 continue
             if remaining() > 2.0:  # its answer, made contiguous, may beat the incumbent
                 repaired = _repair(
@@ -703,7 +707,7 @@ def solve_hybrid(
                         )
             if add_separator_cuts(model, graph, assignment) == 0:
                 break
-            add_earlier_cuts(model, graph, improving, inputs.num_units)
+            add_earlier_cuts(model, graph, earlier)
         if rounds:
             notes.append(
                 f"exact bound: MILP without contiguity, {model.cuts_added} separator cuts in "

@@ -214,7 +214,7 @@ def solve_fixed_centres(
                 round_settings,
                 start=start,
                 build_seconds=build_seconds,
-                on_solution=improving.append,
+                on_solution=improving.append if spec.contiguity == "cuts" else None,
             ),
             model.objective_scale,
         )
@@ -235,7 +235,9 @@ def solve_fixed_centres(
             report = replace(report, status=SolveStatus.FEASIBLE, time_limit_hit=True)
             assignment = np.full(inputs.num_units, -1, dtype=np.int64)
             break
-        add_earlier_cuts(model, graph, improving, inputs.num_units)
+        add_earlier_cuts(
+            model, graph, [model.assignment_of(v, inputs.num_units) for v in improving]
+        )
     if spec.contiguity == "cuts":
         notes.append(f"contiguity: {model.cuts_added} separator cuts in {rounds} solve round(s)")
     report = replace(

@@ -26,8 +26,14 @@ _HIGH_INF: _Pos = (1, "", 0)
 
 
 def quote(text: str) -> str:
-    """``text`` as a FEEL string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """``text`` as a FEEL string literal; control characters as ``\\uXXXX`` escapes (a gap
+    after ``"m"`` prints as ``"m\\u0000"``, not as an invisible NUL)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return (
+        '"'
+        + "".join(f"\\u{ord(c):04x}" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in escaped)
+        + '"'
+    )
 
 
 @dataclass(frozen=True)
