@@ -237,14 +237,15 @@ def test_self_borders_are_ignored_with_a_note() -> None:
     assert any("adj.csv: borders of a unit with itself ignored (rows 14" in n for n in result.notes)
 
 
-def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
-    # a proof round's answer (no contiguity rows) with a piece of R1 stranded inside R2: the
-    # repair re-solves the piece and its surroundings with exact contiguity, the rest kept
+_STRANDED = [[0, 0, 1, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 1], [2, 2, 2, 2, 1], [2, 2, 2, 2, 2]]
+
+
+def _stranded_grid(rows: list[list[int]]) -> tuple[Any, nx.Graph, np.ndarray, Any, Any, Any]:
+    """A 5 × 5 grid with three reps, its tables, and an answer given by territory per row and
+    column (``_STRANDED``: R1's U13 stranded among R2's units)."""
     from engine.align import prepare_inputs
-    from engine.align.checker import check_alignment
     from engine.align.distances import centre_distances, unit_graph
-    from engine.align.hybrid import _repair
-    from engine.align.model import ModelSpec, candidate_units
+    from engine.align.model import candidate_units
 
     units, adjacency = _grid(5, 5)
     homes = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
@@ -253,9 +254,19 @@ def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
     centre = np.asarray(inputs.centre)
     distance = centre_distances(inputs, graph, centre.tolist())
     allowed = candidate_units(inputs, graph, centre, distance, nearest=None)
+    answer = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
+    return inputs, graph, answer, centre, distance, allowed
+
+
+def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
+    # a proof round's answer (no contiguity rows) with a piece of R1 stranded inside R2: the
+    # repair re-solves the piece and its surroundings with exact contiguity, the rest kept
+    from engine.align.checker import check_alignment
+    from engine.align.hybrid import _repair
+    from engine.align.model import ModelSpec
+
+    inputs, graph, scattered, centre, distance, allowed = _stranded_grid(_STRANDED)
     position = {name: i for i, name in enumerate(inputs.units)}
-    rows = [[0, 0, 1, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 1], [2, 2, 2, 2, 1], [2, 2, 2, 2, 2]]
-    scattered = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
     assert scattered[position["U13"]] == 0  # stranded: all its neighbours are R2's
     repaired = _repair(
         inputs,
@@ -280,28 +291,18 @@ def test_repair_makes_a_scattered_answer_contiguous_and_balanced() -> None:
 def test_earlier_answers_of_a_round_are_cut_once_each() -> None:
     # a round's earlier, scattered answers (as HiGHS reports them) get their separator cuts too;
     # a piece already cut is not cut again, and a complete contiguous answer adds nothing
-    from engine.align import prepare_inputs
     from engine.align.contiguity import add_earlier_cuts
-    from engine.align.distances import centre_distances, unit_graph
-    from engine.align.model import ModelSpec, build_model, candidate_units
+    from engine.align.model import ModelSpec, build_model
 
-    units, adjacency = _grid(5, 5)
-    homes = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
-    inputs = prepare_inputs(units, adjacency, centres=homes, tolerance=0.25)
-    graph = unit_graph(inputs)
-    centre = np.asarray(inputs.centre)
-    distance = centre_distances(inputs, graph, centre.tolist())
-    allowed = candidate_units(inputs, graph, centre, distance, nearest=None)
+    inputs, graph, scattered, centre, distance, allowed = _stranded_grid(_STRANDED)
     model = build_model(inputs, graph, centre, distance, allowed, ModelSpec())
-    rows = [[0, 0, 1, 1, 1], [0, 0, 1, 0, 1], [0, 0, 1, 1, 1], [2, 2, 2, 2, 1], [2, 2, 2, 2, 2]]
-    scattered = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
     answer = {v: float(scattered[u] == t) for (u, t), v in model.assign.items()}
     found = model.assignment_of(answer, inputs.num_units)
     assert (found == scattered).all()
     assert add_earlier_cuts(model, graph, [found]) == 1  # U13 stranded in R1
     assert add_earlier_cuts(model, graph, [found, found]) == 0
-    rows[1][3] = 1
-    whole = np.array([rows[int(u[1])][int(u[2])] for u in inputs.units])
+    mended = [row if r != 1 else [0, 0, 1, 1, 1] for r, row in enumerate(_STRANDED)]
+    whole = _stranded_grid(mended)[2]  # U13 given to R2: every territory contiguous
     assert add_earlier_cuts(model, graph, [whole]) == 0
     assert model.cuts_added == 1
 
