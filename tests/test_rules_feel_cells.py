@@ -434,3 +434,28 @@ def test_text_bounds_print_control_characters_as_feel_escapes() -> None:
     assert quote('a"b\\') == '"a\\"b\\\\"'
     condition = parse_condition(f"< {quote('m' + chr(0))}", column="name")
     assert condition.matches("m") and not condition.matches("m\x00")
+
+
+def test_check_names_text_ranges_outside_the_declared_values(tmp_path: Path) -> None:
+    # with declared values, a misspelt value next to a range, and a range that holds none of the
+    # values, are flagged as for plain value lists; a range over some of them is fine
+    spec = {
+        "kind": "decision_table",
+        "id": "t",
+        "hit_policy": "first",
+        "inputs": [{"name": "region", "type": "string", "values": ["East", "West", "North"]}],
+        "outputs": [{"name": "y", "type": "string"}],
+        "default": {"y": "none"},
+        "rules": [
+            {"id": "typo", "when": {"region": '"Est", >= "W"'}, "then": {"y": "a"}},
+            {"id": "none", "when": {"region": '< "A"'}, "then": {"y": "b"}},
+            {"id": "some", "when": {"region": '["E".."N")'}, "then": {"y": "c"}},
+        ],
+    }
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    found = [(f.rule_id, f.message) for f in check_file(path) if f.code == "unknown-value"]
+    assert found == [
+        ("typo", "region: 'Est' not among the input's values"),
+        ("none", "region: '< \"A\"' matches none of the input's values"),
+    ]

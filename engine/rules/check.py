@@ -272,9 +272,23 @@ def _values_outside_domain(table: CompiledTable) -> list[Finding]:
         if item.type != "string" or item.values is None:
             continue
         for rule in table.rules:
-            unknown = sorted(
-                str(v) for v in rule.conditions[position].values if v not in item.values
-            )
+            condition = rule.conditions[position]
+            listed = set(condition.values)
+            if condition.text_ranges:  # single values were merged into the ranges as points
+                listed = {r.low for r in condition.text_ranges if r.low is not None and r.is_point}
+                if not condition.negated and not any(
+                    condition.matches(value) for value in item.values
+                ):
+                    findings.append(
+                        _finding(
+                            table,
+                            "warning",
+                            "unknown-value",
+                            f"{item.name}: {condition.source!r} matches none of the input's values",
+                            rule,
+                        )
+                    )
+            unknown = sorted(str(v) for v in listed if v not in item.values)
             if unknown:
                 findings.append(
                     _finding(

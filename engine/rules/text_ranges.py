@@ -53,6 +53,13 @@ class TextRange:
     def end(self) -> _Pos:
         return _HIGH_INF if self.high is None else (0, self.high, 0 if self.high_closed else -1)
 
+    @property
+    def is_point(self) -> bool:
+        """True when the range holds one string only (``"a"``, written as a value)."""
+        return (
+            self.low is not None and self.low == self.high and self.low_closed and self.high_closed
+        )
+
     def contains(self, text: str) -> bool:
         """True when ``text`` lies in the range."""
         return self.start <= (0, text, 0) <= self.end
