@@ -25,6 +25,7 @@ __all__ = [
     "add_flow_contiguity",
     "add_separator_cuts",
     "cut_off_pieces",
+    "is_contiguous",
     "territory_components",
 ]
 
@@ -73,6 +74,15 @@ def territory_components(
     members = np.flatnonzero(assignment == territory).tolist()
     parts = [sorted(part) for part in nx.connected_components(graph.subgraph(members))]
     return sorted(parts, key=lambda part: (-len(part), part[0]))
+
+
+def is_contiguous(graph: nx.Graph, assignment: np.ndarray, centre: np.ndarray) -> bool:
+    """True when every territory is one connected piece holding its centre."""
+    for t, home in enumerate(centre.tolist()):
+        parts = territory_components(graph, assignment, t)
+        if len(parts) != 1 or home not in parts[0]:
+            return False
+    return True
 
 
 def cut_off_pieces(

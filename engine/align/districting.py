@@ -37,7 +37,7 @@ import numpy as np
 import pulp
 
 from engine.align.checker import objective_values
-from engine.align.contiguity import cut_off_pieces
+from engine.align.contiguity import cut_off_pieces, is_contiguous
 from engine.align.distances import centre_distances
 from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec, assignment_cost, cost_scale
@@ -288,9 +288,7 @@ def solve_districting(
         if not report.has_solution:
             break
         centre, assignment = _read(model, inputs.num_units)
-        contiguous = spec.contiguity is None or not any(
-            True for _ in cut_off_pieces(graph, assignment, centre)
-        )
+        contiguous = spec.contiguity is None or is_contiguous(graph, assignment, centre)
         if contiguous or time.perf_counter() - started >= time_limit:
             break
         _add_cuts(model, graph, centre, assignment)
@@ -298,12 +296,12 @@ def solve_districting(
             found_centre, found = _read(model, inputs.num_units, answer)  # the best contiguous
             if (found < 0).any() or len(found_centre) != inputs.count:  # one kept: it starts
                 continue  # the next rounds, and answers if time runs out
-            if _add_cuts(model, graph, found_centre, found) == 0 and not any(
-                True for _ in cut_off_pieces(graph, found, found_centre)
-            ):
-                value = _value(inputs, graph, spec, distance, found_centre, found)
-                if kept is None or value < kept[0]:
-                    kept = (value, found_centre, found)
+            if not is_contiguous(graph, found, found_centre):
+                _add_cuts(model, graph, found_centre, found)
+                continue
+            value = _value(inputs, graph, spec, distance, found_centre, found)
+            if kept is None or value < kept[0]:
+                kept = (value, found_centre, found)
         if flow_ok and not model.flows and rounds >= _CUT_ROUNDS:
             _add_flows(model, graph, rounds + 1)  # cut rounds crawl: contiguity in one MILP
     scale = model.scale

@@ -47,7 +47,12 @@ import networkx as nx
 import numpy as np
 import pulp
 
-from engine.align.contiguity import add_earlier_cuts, add_separator_cuts, cut_off_pieces
+from engine.align.contiguity import (
+    add_earlier_cuts,
+    add_separator_cuts,
+    cut_off_pieces,
+    is_contiguous,
+)
 from engine.align.heuristic import heuristic_start
 from engine.align.inputs import AlignmentInputs
 from engine.align.local import local_search
@@ -412,7 +417,7 @@ def solve_hybrid(
     prove: bool,
 ) -> tuple[np.ndarray, SolverReport, list[str]]:
     """Assignment (-1 everywhere when none), an honest report and notes; see the module doc."""
-    from engine.align.search import _acceptable, _contiguous, _objective
+    from engine.align.search import _acceptable, _objective
 
     started = time.perf_counter()
     limit = settings.time_limit or math.inf
@@ -530,7 +535,7 @@ def solve_hybrid(
             )
             continue  # (a wider candidate set has a lower bound: it is tried if there is one)
         sp_status = f"relax-round-fix: {how}, {time.perf_counter() - began:.1f} s"
-        if found is not None and _contiguous(graph, found, centre):
+        if found is not None and is_contiguous(graph, found, centre):
             seed = polish(found, "SP relax-round-fix")
             seed = found if seed is None else seed
             if (
@@ -565,7 +570,7 @@ def solve_hybrid(
             f"; neighbourhood search: {moves} improvement(s) in {tried} sub-MILPs, "
             f"{time.perf_counter() - began:.1f} s"
         )
-        if _contiguous(graph, improved, centre):
+        if is_contiguous(graph, improved, centre):
             polish(improved, "SP neighbourhood search")
         if upper > target and time.perf_counter() < stage_end - 1.0 and incumbent is not None:
             began = time.perf_counter()
@@ -585,7 +590,7 @@ def solve_hybrid(
             last = report
             if report.has_solution:
                 found = sp_model.assignment(inputs.num_units)
-                if _contiguous(graph, found, centre):
+                if is_contiguous(graph, found, centre):
                     polish(found, "the SP-contiguity MILP")
                 sp_status += f"; SP MILP {report.status.value}"
                 if report.gap is not None:
@@ -680,7 +685,7 @@ def solve_hybrid(
             earlier = [model.assignment_of(values, inputs.num_units) for values in improving]
             for found in earlier[:-1]:  # each beat the incumbent it started from: if contiguous,
                 offer(found, f"an earlier answer of the exact model (round {rounds})")  # keep it
-            if _contiguous(graph, assignment, centre):
+            if is_contiguous(graph, assignment, centre):
                 offer(assignment, f"the exact model (round {rounds})")
                 if whole or report.status is SolveStatus.OPTIMAL:
                     break
@@ -699,7 +704,7 @@ def solve_hybrid(
                     assignment,
                     time.perf_counter() + min(20.0, 0.5 * remaining()),
                 )
-                if repaired is not None and _contiguous(graph, repaired, centre):
+                if repaired is not None and is_contiguous(graph, repaired, centre):
                     polish(repaired, f"the repaired answer of round {rounds}")
                     if reduced is not None and incumbent is not None:
                         dropped += _fix_by_reduced_cost(

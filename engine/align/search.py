@@ -21,7 +21,11 @@ import numpy as np
 import pulp
 
 from engine.align.checker import objective_values
-from engine.align.contiguity import add_earlier_cuts, add_separator_cuts, territory_components
+from engine.align.contiguity import (
+    add_earlier_cuts,
+    add_separator_cuts,
+    is_contiguous,
+)
 from engine.align.heuristic import balance_violation, heuristic_start
 from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec, assignment_cost, build_model, candidate_units
@@ -44,14 +48,6 @@ class FixedCentreResult:
     distance: np.ndarray
 
 
-def _contiguous(graph: nx.Graph, assignment: np.ndarray, centre: np.ndarray) -> bool:
-    for t, home in enumerate(centre.tolist()):
-        parts = territory_components(graph, assignment, t)
-        if len(parts) != 1 or home not in parts[0]:
-            return False
-    return True
-
-
 def _acceptable(
     inputs: AlignmentInputs,
     graph: nx.Graph,
@@ -69,7 +65,7 @@ def _acceptable(
         return False
     if any(assignment[u] != r for u, r in inputs.locks.items()):
         return False
-    if spec.contiguity and not _contiguous(graph, assignment, centre):
+    if spec.contiguity and not is_contiguous(graph, assignment, centre):
         return False
     values = _values(inputs, graph, assignment, centre, spec, distance)
     limits = {
