@@ -112,10 +112,8 @@ def relaxed_value(
     model = build_model(
         inputs, graph, centre, distance, candidates, replace(spec, contiguity="cuts")
     )
-    report = _solve_relaxed(model, settings)
-    if report.status is not SolveStatus.OPTIMAL or report.objective is None:
-        return math.inf
-    return report.objective * model.objective_scale
+    value = _lp_bound(model, settings)[0]
+    return math.inf if value is None else value
 
 
 def _lp_bound(
