@@ -244,6 +244,30 @@ def test_cut_edges_without_an_exact_answer_start_from_compact_districts(
     assert any("compactness districting model's plan (cut_edges 1)" in n for n in result.notes)
 
 
+def test_cut_edges_with_no_districting_answer_start_from_location_allocation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # neither districting model answers in time (Alabama, ±0.5 %, k=7, gave no plan at all in
+    # 60 s): location–allocation for compactness draws compact districts, which are re-allocated
+    # for cut edges — feasible, with the cut-edge model's bound
+    def nothing_in_time(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        bound = 0.5 if spec.objective == "cut_edges" else 0.0
+        report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=bound)
+        empty = np.zeros(0, dtype=np.int64)
+        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ())
+
+    monkeypatch.setattr(align_api, "solve_districting", nothing_in_time)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    result = align(units, edges, count=2, tolerance=0.0, objective="cut_edges")
+    assert result.status is SolveStatus.FEASIBLE and result.check.ok
+    assert result.objectives["cut_edges"] == 1 and result.report.objective == 1
+    assert result.report.bound == pytest.approx(0.5)
+    assert any("compactness model found no contiguous answer either" in n for n in result.notes)
+    assert any("location–allocation's compact plan (cut_edges 1)" in n for n in result.notes)
+
+
 def test_count_mode_tolerance_that_cannot_be_met_is_explained() -> None:
     names = list("abcd")
     units = pd.DataFrame({"unit": names, "work": [5.0, 1, 1, 1]})

@@ -343,3 +343,31 @@ def test_hybrid_skips_an_sp_search_whose_lp_bound_cannot_beat_the_incumbent() ->
     assert any("no SP-contiguous answer can improve it" in note for note in hybrid.notes)
     assert hybrid.report.objective == pytest.approx(flow.report.objective, rel=2e-4)
     assert hybrid.check.ok
+
+
+@pytest.mark.parametrize("method", ["hybrid", "flow"])
+def test_a_given_start_is_taken_and_only_improved(method: str) -> None:
+    # count mode re-allocates a plan at its centres for another objective starting from it: the
+    # plan is the first incumbent (hybrid) or the MIP start (flow), and the answer is no worse
+    from engine.align.model import ModelSpec
+    from engine.align.search import _objective, solve_fixed_centres
+
+    mended = [row if r != 1 else [0, 0, 1, 1, 1] for r, row in enumerate(_STRANDED)]
+    inputs, graph, start, centre, distance, _ = _stranded_grid(mended)
+    spec = ModelSpec(objective="cut_edges", contiguity=method)  # type: ignore[arg-type]
+    given = _objective(inputs, graph, start, centre, spec, distance)
+    result = solve_fixed_centres(
+        inputs,
+        graph,
+        centre,
+        distance,
+        spec,
+        SolverSettings(time_limit=20, threads=1),
+        nearest=None,
+        use_heuristic=False,
+        initial=(start, "the plan given"),
+    )
+    source = "incumbent from the plan given" if method == "hybrid" else "start from the plan given"
+    assert any(note.startswith(source) for note in result.notes)
+    assert result.report.status is SolveStatus.OPTIMAL
+    assert _objective(inputs, graph, result.assignment, centre, spec, distance) <= given

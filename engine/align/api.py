@@ -245,7 +245,18 @@ def _count_mode(
         notes.extend(exact.notes)
         notes.append("the exact districting model found no contiguous answer in time")
         if spec.objective != "compactness":
-            found = _compact_proxy(inputs, graph, distance, exact, spec, settings, started, notes)
+            found = _compact_proxy(
+                inputs,
+                graph,
+                distance,
+                exact,
+                spec,
+                settings,
+                started,
+                notes,
+                nearest,
+                use_heuristic,
+            )
             if found is not None:
                 return found
     # from the exact model's last, scattered answer (Alabama) or spread centres (Kansas),
@@ -333,25 +344,50 @@ def _compact_proxy(
     settings: SolverSettings,
     started: float,
     notes: list[str],
+    nearest: int | None,
+    use_heuristic: bool,
 ) -> tuple[np.ndarray, FixedCentreResult] | None:
-    """Cut edges or disruption without any exact answer (tight balance): the compactness
-    districting model — a far tighter LP — finds compact districts, which have few cut edges;
-    their centres, fixed, are then re-allocated for the real objective. Feasible, with the exact
-    model's bound; None when the proxy finds nothing either."""
+    """Cut edges or disruption without any exact answer (tight balance): compact districts have
+    few cut edges. They come from the compactness districting model — a far tighter LP — or, when
+    it finds none in its time, from location–allocation for compactness (from that model's last,
+    scattered answer; allocations by the SP model, unproven: only a start is sought). Their
+    centres, fixed, are then re-allocated for the real objective, starting from the compact plan.
+    Feasible, with the exact model's bound; None when no compact plan is found."""
     left = _time_left(settings, started)
     if left <= 1.0:
         return None
     proxy_spec = replace(spec, objective="compactness")
-    proxy_settings = settings.model_copy(update={"time_limit": 0.6 * left})
+    proxy_settings = settings.model_copy(update={"time_limit": 0.4 * left})
     proxy = solve_districting(inputs, graph, proxy_spec, proxy_settings, distance=distance)
-    if not proxy.report.has_solution:
+    if proxy.report.has_solution:
+        centre, plan, remarks, base = proxy.centre, proxy.assignment, proxy.notes, proxy.report
+        source = "the compactness districting model's plan"
+    else:
         notes.append("the compactness model found no contiguous answer either")
-        return None
-    centre = proxy.centre
+        left = _time_left(settings, started)
+        if left <= 2.0:
+            return None
+        seed = proxy.centre if len(proxy.centre) == inputs.count else None
+        quick = proxy_spec if spec.contiguity is None else replace(proxy_spec, contiguity="sp")
+        centre, found = _locate_allocate(
+            inputs,
+            graph,
+            quick,
+            settings.model_copy(update={"time_limit": 0.5 * left}),
+            nearest,
+            use_heuristic,
+            notes,
+            seed,
+            "the compactness model's last, scattered answer",
+        )
+        if not found.report.has_solution:
+            return None
+        plan, remarks, base = found.assignment, (), found.report
+        source = "location–allocation's compact plan"
     values = objective_values(
         inputs,
         graph,
-        proxy.assignment,
+        plan,
         centre,
         compactness_weight=spec.compactness_weight,
         disruption_weight=spec.disruption_weight,
@@ -361,16 +397,14 @@ def _compact_proxy(
     objective = float(values[spec.objective] or 0.0)
     bound = exact.report.bound
     report = replace(
-        proxy.report,
+        base,
         status=SolveStatus.FEASIBLE,
         objective=objective,
         bound=bound,
         gap=relative_gap(objective, bound),
     )
-    note = f"start from the compactness districting model's plan ({spec.objective} {objective:.6g})"
-    result = FixedCentreResult(
-        proxy.assignment, report, (*proxy.notes, note), {}, distance[:, centre]
-    )
+    note = f"start from {source} ({spec.objective} {objective:.6g})"
+    result = FixedCentreResult(plan, report, (*remarks, note), {}, distance[:, centre])
     left = _time_left(settings, started)
     if left > 1.0:
         result = _reallocate(inputs, graph, centre, result, spec, settings, left, None)
@@ -398,6 +432,7 @@ def _reallocate(
         settings.model_copy(update={"time_limit": left}),
         nearest=nearest,
         use_heuristic=False,
+        initial=(exact.assignment, "the plan re-allocated"),
     )
     before, after = exact.report.objective, fixed.report.objective
     if not fixed.report.has_solution or before is None or after is None or after >= before:
@@ -423,9 +458,10 @@ def _locate_allocate(
     use_heuristic: bool,
     notes: list[str],
     seed: np.ndarray | None = None,
+    seed_source: str = "the exact model's last, scattered answer",
 ) -> tuple[np.ndarray, FixedCentreResult]:
     """Count mode: Hess' iteration of allocation (MILP) and location (1-median) steps, from
-    ``seed`` centres or, without them, centres spread over the map."""
+    ``seed`` centres (found in ``seed_source``) or, without them, centres spread over the map."""
     deadline = time.perf_counter() + (settings.time_limit or 3600.0)
     centre = seed_centres(inputs, graph, inputs.count) if seed is None else np.sort(seed)
     weight = (
@@ -465,7 +501,7 @@ def _locate_allocate(
         return centre, result
     notes.append(
         "count mode: centres chosen by location–allocation (Hess et al. 1965) from "
-        + ("a spread seed" if seed is None else "the exact model's last, scattered answer")
+        + ("a spread seed" if seed is None else seed_source)
         + f", {len(seen)} allocation round(s); a local optimum, "
         + f"{spec.objective} {best[1].report.objective:.6g}"
     )

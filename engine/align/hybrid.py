@@ -413,8 +413,12 @@ def solve_hybrid(
     nearest: int | None,
     use_heuristic: bool,
     prove: bool,
+    initial: tuple[np.ndarray, str] | None = None,
 ) -> tuple[np.ndarray, SolverReport, list[str]]:
-    """Assignment (-1 everywhere when none), an honest report and notes; see the module doc."""
+    """Assignment (-1 everywhere when none), an honest report and notes; see the module doc.
+
+    ``initial``: an alignment to start from and where it came from (it is polished by local
+    search and kept unless something better is found)."""
     from engine.align.search import _acceptable, _objective
 
     started = time.perf_counter()
@@ -477,6 +481,20 @@ def solve_hybrid(
         seed = polish(grown, "the region-growing heuristic")
         if incumbent is not None and sp_contiguous(graph, grown, centre, distance):
             start = grown if seed is None else seed
+    if initial is not None:
+        given, source = initial
+        seed = polish(given, source)
+        seed = given if seed is None else seed
+        if (
+            sp_contiguous(graph, seed, centre, distance)
+            and _acceptable(inputs, graph, seed, centre, spec, distance)
+            and (
+                start is None
+                or _objective(inputs, graph, seed, centre, spec, distance)
+                < _objective(inputs, graph, start, centre, spec, distance)
+            )
+        ):
+            start = seed
 
     # 0. the LP bound on all pairs (no contiguity): valid for exact contiguity
     lower = -math.inf

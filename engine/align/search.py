@@ -132,11 +132,13 @@ def solve_fixed_centres(
     *,
     nearest: int | None,
     use_heuristic: bool,
+    initial: tuple[np.ndarray, str] | None = None,
 ) -> FixedCentreResult:
     """Heuristic start (optional), candidate pruning, MILP with contiguity; see the module doc.
 
     ``hybrid`` and ``sp`` contiguity go to :func:`engine.align.hybrid.solve_hybrid` (the elastic
-    diagnosis of either uses the flow model).
+    diagnosis of either uses the flow model). ``initial``: an alignment to start from and where
+    it came from (the MIP start when it is within the limits).
     """
     if spec.contiguity in ("hybrid", "sp"):
         if spec.elastic:
@@ -154,6 +156,7 @@ def solve_fixed_centres(
                 nearest=nearest,
                 use_heuristic=use_heuristic,
                 prove=spec.contiguity == "hybrid",
+                initial=initial,
             )
             return FixedCentreResult(found, outcome, tuple(remarks), {}, distance)
     started = time.perf_counter()
@@ -176,6 +179,11 @@ def solve_fixed_centres(
             )
         else:
             notes.append("heuristic start computed but not within the limits; MILP started cold")
+    if initial is not None and _acceptable(inputs, graph, initial[0], centre, spec, distance):
+        value = _objective(inputs, graph, initial[0], centre, spec, distance)
+        if best is None or value < _objective(inputs, graph, best, centre, spec, distance):
+            best = keep = initial[0]
+            notes.append(f"start from {initial[1]} (objective {value:.6g}), a MIP start")
     candidates = candidate_units(
         inputs,
         graph,
