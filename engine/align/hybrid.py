@@ -10,7 +10,9 @@
    Every answer is polished by the solver-free local search (:mod:`engine.align.local`: moves
    and swaps across borders; an SP-preserving pass seeds the SP search, and for ``hybrid`` a pass
    keeping only exact contiguity follows). Every incumbent is re-checked (balance, locks, limits,
-   contiguity) before it is kept; the region-growing heuristic's answer is offered too. When the
+   contiguity) before it is kept; the region-growing heuristic's answer is offered too, and for
+   cut edges or disruption (weak LPs) without it, the compactness SP model's answer (30 % of the
+   time at most: compact territories have few cut edges). When the
    SP model's LP bound is not below the incumbent already known (``hybrid``), no SP-contiguous
    answer can improve it: the step is skipped and its time goes to the proof (straight-line
    distances on a sparse map put that bound 1–5 % above the LP bound without contiguity).
@@ -74,6 +76,7 @@ _ROUND_SHARE = 0.34  # share of the remaining time one proof round may use
 _MIN_ROUND = 10.0  # seconds: below 2 × this, a round takes all that remains
 _SMALL_SP_MODEL = 20_000  # candidate pairs up to which the whole SP MILP runs after the search
 _FLOW_SHARE = 0.6  # share of the remaining time the flow model gets when SP found nothing
+_COMPACT_SHARE = 0.3  # share of the time a compact start gets (cut edges, disruption)
 
 
 def _components(graph: nx.Graph, centre: np.ndarray, keep: np.ndarray) -> list[np.ndarray]:
@@ -481,8 +484,10 @@ def solve_hybrid(
         seed = polish(grown, "the region-growing heuristic")
         if incumbent is not None and sp_contiguous(graph, grown, centre, distance):
             start = grown if seed is None else seed
-    if initial is not None:
-        given, source = initial
+
+    def begin_from(given: np.ndarray, source: str) -> None:
+        """Polish a plan given or found outside the search; it may start the SP search."""
+        nonlocal start
         seed = polish(given, source)
         seed = given if seed is None else seed
         if (
@@ -495,6 +500,27 @@ def solve_hybrid(
             )
         ):
             start = seed
+
+    if initial is not None:
+        begin_from(*initial)
+    if incumbent is None and spec.objective != "compactness" and not spec.elastic:
+        # cut edges and disruption have weak LPs (at a tight balance the SP search below may
+        # find nothing): compact territories, found fast by the SP model, are a good start
+        compact, outcome, _ = solve_hybrid(
+            inputs,
+            graph,
+            centre,
+            distance,
+            replace(spec, objective="compactness"),
+            settings.model_copy(update={"time_limit": max(1.0, _COMPACT_SHARE * remaining())}),
+            nearest=nearest,
+            use_heuristic=False,
+            prove=False,
+        )
+        if outcome.has_solution:
+            begin_from(compact, "the compact start (SP model, compactness)")
+        else:
+            notes.append(f"compact start: none ({outcome.status.value})")
 
     # 0. the LP bound on all pairs (no contiguity): valid for exact contiguity
     lower = -math.inf
