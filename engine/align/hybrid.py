@@ -476,17 +476,10 @@ def solve_hybrid(
             offer(better, f"local search after {source}")
         return seed
 
-    start: np.ndarray | None = None
-    if use_heuristic:
-        grown = heuristic_start(
-            inputs, graph, centre, distance, cost, time_limit=min(10.0, 0.05 * limit)
-        )
-        seed = polish(grown, "the region-growing heuristic")
-        if incumbent is not None and sp_contiguous(graph, grown, centre, distance):
-            start = grown if seed is None else seed
+    start: np.ndarray | None = None  # the SP search's first plan (SP-contiguous)
 
     def begin_from(given: np.ndarray, source: str) -> None:
-        """Polish a plan given or found outside the search; it may start the SP search."""
+        """Polish a plan found outside the SP search; it may start that search."""
         nonlocal start
         seed = polish(given, source)
         seed = given if seed is None else seed
@@ -501,6 +494,11 @@ def solve_hybrid(
         ):
             start = seed
 
+    if use_heuristic:
+        grown = heuristic_start(
+            inputs, graph, centre, distance, cost, time_limit=min(10.0, 0.05 * limit)
+        )
+        begin_from(grown, "the region-growing heuristic")
     if initial is not None:
         begin_from(*initial)
     if incumbent is None and spec.objective != "compactness" and not spec.elastic:
