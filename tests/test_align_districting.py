@@ -13,7 +13,9 @@ import pytest
 import engine.align.api as align_api
 import engine.align.districting as districting
 from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, prepare_inputs
+from engine.align.distances import unit_graph
 from engine.align.districting import DistrictingResult
+from engine.align.model import ModelSpec
 from engine.errors import DataError
 from engine.solver import SolverSettings
 from engine.solver_status import SolverReport, SolveStatus
@@ -132,18 +134,59 @@ def test_exact_count_mode_picks_the_best_centres_on_a_weighted_path() -> None:
     assert result.status is SolveStatus.OPTIMAL
 
 
-def test_large_count_mode_is_reported_feasible_without_a_bound(
+def test_large_count_mode_is_bounded_by_the_lp_relaxation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # beyond the exact model's size, location–allocation answers (a local optimum: feasible) and
+    # the districting model's LP relaxation over every choice of centres bounds it
     monkeypatch.setattr(align_api, "EXACT_UNITS", 3)
     names = list("abcdef")
     units = pd.DataFrame({"unit": names, "work": 1.0})
     edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
     result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
     assert result.status is SolveStatus.FEASIBLE
-    assert result.report.bound is None and result.report.gap is None
     assert result.objectives["compactness"] == pytest.approx(4)  # location–allocation finds it
-    assert any("no bound over all centre choices" in note for note in result.notes)
+    # halves {a,b,c} and {d,e,f} around b and e: 4, and the LP (a tree: integral) proves it
+    assert result.report.bound == pytest.approx(4)
+    assert result.report.gap == pytest.approx(0, abs=1e-9)
+    assert any("LP relaxation over all 6 centre choices" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("why", ["cut_edges", "too large"])
+def test_large_count_mode_without_a_bound_says_why(
+    monkeypatch: pytest.MonkeyPatch, why: str
+) -> None:
+    monkeypatch.setattr(align_api, "EXACT_UNITS", 3)
+    if why == "too large":
+        monkeypatch.setattr(align_api, "BOUND_UNITS", 5)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    objective = "cut_edges" if why == "cut_edges" else "compactness"
+    result = align(units, edges, count=2, tolerance=0.0, objective=objective)
+    assert result.status is SolveStatus.FEASIBLE
+    assert result.report.bound is None and result.report.gap is None
+    note = next(n for n in result.notes if "no bound over all centre choices" in n)
+    assert ("objective cut_edges" if why == "cut_edges" else "not tried beyond 5") in note
+
+
+def test_relaxation_bound_is_below_every_count_mode_optimum() -> None:
+    for seed in range(10):
+        units, edges, graph = _instance(seed)
+        k = 2 + seed % 2
+        inputs = prepare_inputs(units, edges, count=k, activities=["work"], tolerance=0.3)
+        expected = _brute_force(
+            units, edges, graph, k, 0.3, contiguity=False, objective="compactness"
+        )
+        bound = districting.relaxation_bound(
+            inputs,
+            unit_graph(inputs),
+            ModelSpec(compactness_weight=align_api.weights(inputs, None)),
+            SolverSettings(time_limit=10),
+        )
+        if expected is None:
+            continue
+        assert bound is not None and 0 < bound <= expected + 1e-6, seed
 
 
 def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(

@@ -13,7 +13,13 @@ import pandas as pd
 from engine.align.centres import relocate_centres, seed_centres
 from engine.align.checker import AlignmentCheck, check_alignment, objective_values
 from engine.align.distances import centre_distances, unit_graph
-from engine.align.districting import EXACT_UNITS, DistrictingResult, solve_districting
+from engine.align.districting import (
+    BOUND_UNITS,
+    EXACT_UNITS,
+    DistrictingResult,
+    relaxation_bound,
+    solve_districting,
+)
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
 from engine.align.hybrid import relaxed_value
 from engine.align.inputs import AlignmentInputs, Bounds, Metric, prepare_inputs
@@ -295,14 +301,49 @@ def _count_mode(
         bound=bound,
         gap=relative_gap(objective, bound),
     )
-    if bound is None:
-        why = (
-            f"more than {EXACT_UNITS} units"
-            if inputs.num_units > EXACT_UNITS
-            else "the exact model reached none in time"
+    if bound is None and inputs.num_units > EXACT_UNITS:
+        bound = _relaxation_bound(inputs, graph, spec, settings, started, notes)
+        report = replace(report, bound=bound, gap=relative_gap(objective, bound))
+    elif bound is None:
+        notes.append(
+            "no bound over all centre choices (the exact model reached none in time): "
+            "status feasible"
         )
-        notes.append(f"no bound over all centre choices ({why}): status feasible")
     return centre, replace(result, report=report)
+
+
+def _relaxation_bound(
+    inputs: AlignmentInputs,
+    graph: Any,
+    spec: ModelSpec,
+    settings: SolverSettings,
+    started: float,
+    notes: list[str],
+) -> float | None:
+    """Beyond the exact model's size, with the time left after location–allocation: the
+    districting model's LP relaxation bounds the answer over every choice of centres
+    (compactness only — the cut-edge LP is near zero)."""
+    left = _time_left(settings, started)
+    why = f"more than {EXACT_UNITS} units"
+    if spec.objective != "compactness":
+        why += f", objective {spec.objective}"
+    elif inputs.num_units > BOUND_UNITS:
+        why += f", the LP relaxation is not tried beyond {BOUND_UNITS}"
+    elif left < 5.0:
+        why += f", {max(left, 0.0):.0f} s left for the LP relaxation"
+    else:
+        bound = relaxation_bound(
+            inputs, graph, spec, settings.model_copy(update={"time_limit": left})
+        )
+        if bound is not None:
+            notes.append(
+                f"bound: the districting model's LP relaxation over all {inputs.num_units} "
+                f"centre choices, without contiguity: {bound:.10g}"
+            )
+            return bound
+        why += ", the LP relaxation unsolved in the time left"
+    notes.append(f"no bound over all centre choices ({why}): status feasible")
+    return None
 
 
 def _by_allocation_lp(
