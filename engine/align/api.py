@@ -303,6 +303,8 @@ def _count_mode(
     )
     if bound is None and inputs.num_units > EXACT_UNITS:
         bound = _relaxation_bound(inputs, graph, spec, settings, started, notes)
+        if bound is not None and objective is not None:
+            bound = min(bound, objective)  # (an LP a rounding error above a proven optimum)
         report = replace(report, bound=bound, gap=relative_gap(objective, bound))
     elif bound is None:
         notes.append(
