@@ -401,3 +401,11 @@ def test_a_contiguous_answer_met_on_the_way_is_kept_when_time_runs_out(
     assert list(result.centre) == [1, 2] and list(result.assignment) == [0, 0, 1, 1]
     assert result.report.objective == pytest.approx(2.0)  # a → b and d → c, one hop each
     assert starts[0] is None and starts[1] is not None  # the kept answer starts the next round
+
+
+def test_relaxation_bound_counts_building_in_its_time_limit() -> None:
+    units, edges, _ = _instance(0)
+    inputs = prepare_inputs(units, edges, count=2, activities=["work"], tolerance=0.3)
+    spec = ModelSpec(compactness_weight=align_api.weights(inputs, None))
+    quick = SolverSettings(time_limit=1e-9)  # spent on building: no LP, no claim
+    assert districting.relaxation_bound(inputs, unit_graph(inputs), spec, quick) is None

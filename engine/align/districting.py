@@ -56,8 +56,8 @@ __all__ = [
 #: Count mode solves the exact districting model up to this many units (n² columns).
 EXACT_UNITS = 200
 #: Beyond EXACT_UNITS, the model's LP relaxation still bounds location–allocation's answer up to
-#: this many units (Texas, 254 counties: 31 s on 2 cores).
-BOUND_UNITS = 400
+#: this many units (Texas, 254 counties: 31 s on 2 cores; a 400-unit grid: not solved in 60 s).
+BOUND_UNITS = 300
 #: Separator-cut rounds usually close in a few (long) rounds — West Virginia, Hess, ±0.5 %: 2;
 #: South Carolina ±5 %: 3 — but crawl through many short ones when a tight balance lets every
 #: relaxation scatter (Maine, Hess, ±0.5 %: 22 rounds, no contiguous answer in 60 s; with flows:
@@ -264,13 +264,21 @@ def relaxation_bound(
 ) -> float | None:
     """The districting model's LP relaxation without contiguity: a lower bound on the objective
     over every choice of centres (contiguity only raises it), or None when the LP is not solved
-    within ``settings.time_limit``."""
+    within ``settings.time_limit`` (building the model counts)."""
+    started = time.perf_counter()
     if distance is None:
         distance = centre_distances(inputs, graph, range(inputs.num_units))
     model = _build(inputs, graph, distance, replace(spec, contiguity=None))
     for variable in model.x.values():
         variable.cat = pulp.LpContinuous
-    report = solve(model.problem, settings.model_copy(update={"mip_start": None}))
+    limit = settings.time_limit
+    if limit is not None:
+        limit -= time.perf_counter() - started
+        if limit <= 0:
+            return None
+    report = solve(
+        model.problem, settings.model_copy(update={"mip_start": None, "time_limit": limit})
+    )
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None
     return report.objective * model.scale
