@@ -146,7 +146,7 @@ def test_large_count_mode_is_bounded_by_the_lp_relaxation(
     result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
     assert result.status is SolveStatus.FEASIBLE
     assert result.objectives["compactness"] == pytest.approx(4)  # location–allocation finds it
-    # halves {a,b,c} and {d,e,f} around b and e: 4, and the LP (a tree: integral) proves it
+    # halves {a,b,c} and {d,e,f} around b and e: 4, and the LP relaxation reaches 4 too
     assert result.report.bound == pytest.approx(4)
     assert result.report.gap == pytest.approx(0, abs=1e-9)
     assert any("LP relaxation over all 6 centre choices" in note for note in result.notes)
