@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "BOUND_UNITS",
     "EXACT_UNITS",
     "DistrictingResult",
+    "Relaxation",
     "relaxation_bound",
     "solve_districting",
 ]
@@ -254,6 +256,13 @@ def _start(
     return {variable: float(home[u] == c) for (u, c), variable in model.x.items()}
 
 
+class Relaxation(NamedTuple):
+    """The districting model's LP relaxation: its value and each unit's opening ``x[c, c]``."""
+
+    bound: float
+    opening: np.ndarray
+
+
 def relaxation_bound(
     inputs: AlignmentInputs,
     graph: nx.Graph,
@@ -261,10 +270,11 @@ def relaxation_bound(
     settings: SolverSettings,
     *,
     distance: np.ndarray | None = None,
-) -> float | None:
+) -> Relaxation | None:
     """The districting model's LP relaxation without contiguity: a lower bound on the objective
-    over every choice of centres (contiguity only raises it), or None when the LP is not solved
-    within ``settings.time_limit`` (building the model counts)."""
+    over every choice of centres (contiguity only raises it), with how far it opens each unit as
+    a centre — or None when the LP is not solved within ``settings.time_limit`` (building the
+    model counts)."""
     started = time.perf_counter()
     if distance is None:
         distance = centre_distances(inputs, graph, range(inputs.num_units))
@@ -281,7 +291,8 @@ def relaxation_bound(
     )
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None
-    return report.objective * model.scale
+    opening = np.array([model.x[c, c].varValue or 0.0 for c in range(inputs.num_units)])
+    return Relaxation(report.objective * model.scale, opening)
 
 
 def solve_districting(
