@@ -220,7 +220,8 @@ def _count_mode(
 ) -> tuple[np.ndarray, FixedCentreResult]:
     """Count mode: the exact districting model up to ``EXACT_UNITS`` units, else (or when it
     finds no contiguous answer in time) location–allocation, reported as feasible — never as
-    optimal, since its centres are only a local optimum."""
+    optimal, since its centres are only a local optimum — bounded by the exact model's rounds or,
+    up to ``BOUND_UNITS``, its LP relaxation."""
     started = time.perf_counter()
     bound: float | None = None
     seed: np.ndarray | None = None
