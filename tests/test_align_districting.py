@@ -412,3 +412,20 @@ def test_relaxation_bound_counts_building_in_its_time_limit() -> None:
     spec = ModelSpec(compactness_weight=align_api.weights(inputs, None))
     quick = SolverSettings(time_limit=1e-9)  # spent on building: no LP, no claim
     assert districting.relaxation_bound(inputs, unit_graph(inputs), spec, quick) is None
+
+
+def test_a_unit_too_big_to_share_a_centres_territory_gets_no_column() -> None:
+    # works 5, 1, 1, 5 in two territories of exactly 6: a and d can never share one (5 + 5 > 6);
+    # every other pair can (5 + 1 = 6)
+    names = list("abcd")
+    units = pd.DataFrame({"unit": names, "work": [5.0, 1, 1, 5]})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    inputs = prepare_inputs(units, edges, count=2, activities=["work"], tolerance=0.0)
+    graph = unit_graph(inputs)
+    distance = districting.centre_distances(inputs, graph, range(4))
+    model = districting._build(inputs, graph, distance, ModelSpec())
+    assert (0, 3) not in model.x and (3, 0) not in model.x
+    assert {(0, 1), (1, 0), (2, 3), (3, 2), (0, 0), (1, 3)} <= set(model.x)
+    result = align(units, edges, count=2, tolerance=0.0)
+    assert result.status is SolveStatus.OPTIMAL
+    assert result.objectives["compactness"] == pytest.approx(2)  # b → a, c → d: 1 each
