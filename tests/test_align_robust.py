@@ -390,3 +390,19 @@ def test_weak_objectives_start_from_compact_territories(objective: str) -> None:
     assert hybrid.check.ok and hybrid.status is SolveStatus.OPTIMAL
     assert flow.status is SolveStatus.OPTIMAL
     assert hybrid.report.objective == pytest.approx(flow.report.objective)
+
+
+def test_prepare_inputs_takes_mappings_as_align_does() -> None:
+    # {rep: unit} centres and {unit: rep} locks, as `align` takes them (an AttributeError before)
+    from engine.align import prepare_inputs
+
+    units, adjacency = _grid(5, 5)
+    table = pd.DataFrame({"rep": list(CENTRES), "unit": list(CENTRES.values())})
+    by_table = prepare_inputs(
+        units, adjacency, centres=table, locks=pd.DataFrame({"unit": ["U22"], "rep": ["R2"]})
+    )
+    by_mapping = prepare_inputs(units, adjacency, centres=CENTRES, locks={"U22": "R2"})
+    assert by_mapping.reps == by_table.reps
+    assert by_mapping.centre is not None and by_table.centre is not None
+    assert by_mapping.centre.tolist() == by_table.centre.tolist()
+    assert dict(by_mapping.locks) == dict(by_table.locks) != {}

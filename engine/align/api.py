@@ -22,7 +22,7 @@ from engine.align.districting import (
 )
 from engine.align.explain import AlignmentInfeasible, needed_tolerance, prechecks
 from engine.align.hybrid import relaxed_value
-from engine.align.inputs import AlignmentInputs, Bounds, Metric, prepare_inputs
+from engine.align.inputs import AlignmentInputs, Bounds, Metric, Table, prepare_inputs
 from engine.align.model import ModelSpec, Objective
 from engine.align.search import FixedCentreResult, solve_fixed_centres
 from engine.errors import SolveError
@@ -33,7 +33,6 @@ __all__ = ["UNIT_WEIGHT", "Alignment", "align"]
 
 #: ``compactness_weight=UNIT_WEIGHT`` weighs every unit 1: compactness is the plain distance sum.
 UNIT_WEIGHT = "unit"
-Table = pd.DataFrame | Mapping[str, str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,13 +60,6 @@ class Alignment:
             "solver": self.report.to_dict(),
             "notes": list(self.notes),
         }
-
-
-def _frame(table: Table | None, value_column: str, key_column: str = "unit") -> pd.DataFrame | None:
-    if table is None or isinstance(table, pd.DataFrame):
-        return table
-    keys = sorted(table)
-    return pd.DataFrame({key_column: keys, value_column: [table[k] for k in keys]})
 
 
 def weights(inputs: AlignmentInputs, name: str | None) -> np.ndarray:
@@ -143,11 +135,11 @@ def align(
     inputs = prepare_inputs(
         units,
         adjacency,
-        centres=_frame(centres, "unit", "rep"),
+        centres=centres,
         count=count,
         distances=distances,
-        current=_frame(current, "rep"),
-        locks=_frame(locks, "rep"),
+        current=current,
+        locks=locks,
         activities=activities,
         tolerance=tolerance,
         bounds=bounds,

@@ -263,15 +263,26 @@ def _straight(
     return None
 
 
+#: A table, or for centres, the current alignment and locks a mapping ({rep: unit}, {unit: rep}).
+Table = pd.DataFrame | Mapping[str, str]
+
+
+def _frame(table: Table | None, value_column: str, key_column: str = "unit") -> pd.DataFrame | None:
+    if table is None or isinstance(table, pd.DataFrame):
+        return table
+    keys = sorted(table)
+    return pd.DataFrame({key_column: keys, value_column: [table[k] for k in keys]})
+
+
 def prepare_inputs(
     units: pd.DataFrame,
     adjacency: pd.DataFrame,
     *,
-    centres: pd.DataFrame | None = None,
+    centres: Table | None = None,
     count: int | None = None,
     distances: pd.DataFrame | None = None,
-    current: pd.DataFrame | None = None,
-    locks: pd.DataFrame | None = None,
+    current: Table | None = None,
+    locks: Table | None = None,
     activities: Sequence[str] | None = None,
     tolerance: float | Mapping[str, float] = 0.05,
     bounds: Mapping[str, Bounds] | None = None,
@@ -279,6 +290,9 @@ def prepare_inputs(
     metric: Metric = "graph",
 ) -> AlignmentInputs:
     """Validate the tables and return index-based inputs (raises :class:`DataError`).
+
+    ``centres`` is a ``rep, unit`` table or ``{rep: unit}``; ``current`` and ``locks`` are
+    ``unit, rep`` tables or ``{unit: rep}``.
 
     ``metric``: ``graph`` — shortest paths along shared borders (km between centroids with
     ``lat``/``lon``, else hops) — or ``straight`` — straight-line distance between centroids
@@ -290,6 +304,8 @@ def prepare_inputs(
     is ``[(1 − τ)·mean, (1 + τ)·mean]`` with ``mean = total / territories``, unless ``bounds``
     gives it explicitly.
     """
+    centres = _frame(centres, "unit", "rep")
+    current, locks = _frame(current, "rep"), _frame(locks, "rep")
     label = {
         key: f"<{key}>"
         for key in ("units", "adjacency", "centres", "distances", "current", "locks")
