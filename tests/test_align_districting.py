@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 
 import networkx as nx
 import numpy as np
@@ -208,6 +209,24 @@ def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(
     assert result.report.bound == pytest.approx(3.5)
     assert result.report.gap == pytest.approx((4 - 3.5) / 4)
     assert "the exact districting model found no contiguous answer in time" in result.notes
+
+
+def test_count_mode_report_times_the_whole_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the exact rounds that found nothing still took time: the report's solve time includes them
+    def slow_out_of_time(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, solve_seconds=0.0)
+        empty = np.zeros(0, dtype=np.int64)
+        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ())
+
+    monkeypatch.setattr(align_api, "solve_districting", slow_out_of_time)
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    started = time.perf_counter()
+    result = align(units, edges, count=2, tolerance=0.0)
+    wall = time.perf_counter() - started
+    assert 0.3 <= result.report.total_seconds <= wall
 
 
 @pytest.mark.parametrize(
