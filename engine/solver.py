@@ -18,7 +18,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from types import ModuleType
 from typing import Any, Literal
@@ -340,6 +341,7 @@ def solve(
     start: Mapping[pulp.LpVariable, float] | None = None,
     build_seconds: float = 0.0,
     on_solution: Callable[[dict[pulp.LpVariable, float]], None] | None = None,
+    relax: bool = False,
 ) -> SolverReport:
     """Solve ``problem``; write values into its variables; return an honest report.
 
@@ -349,14 +351,20 @@ def solve(
     CBC fallback never calls it).
     ``build_seconds`` is the caller's model-building time, carried into the report. A problem
     that cannot be solved is reported through the status (infeasible, unbounded, error …), not
-    raised; :class:`SolveError` is raised only for bad settings.
+    raised; :class:`SolveError` is raised only for bad settings. ``relax`` solves the LP
+    relaxation instead (every integer variable continuous; no start; the problem's variables keep
+    their kinds): an LP's report, with duals.
     """
     settings = settings or SolverSettings()
+    if relax:
+        start, on_solution = None, None
+        settings = settings.model_copy(update={"mip_start": None})
     highspy = _import_highspy() if settings.solver == "highs" else None
     if highspy is None:
         from engine.solver_cbc import solve_cbc
 
-        report = solve_cbc(problem, settings, start)
+        with _continuous(problem) if relax else nullcontext():
+            report = solve_cbc(problem, settings, start)
         if settings.solver == "highs":
             report = replace(report, message=report.message + " (highspy missing: used CBC)")
         return replace(report, build_seconds=build_seconds)
@@ -370,10 +378,29 @@ def solve(
             on_solution(dict(zip(matrix.variables, values.tolist(), strict=True)))
 
     report, highs = _solve_highs(
-        highspy, matrix, settings, start, load_seconds=extract_seconds, on_solution=relay
+        highspy,
+        matrix,
+        settings,
+        start,
+        load_seconds=extract_seconds,
+        relax=relax,
+        on_solution=relay,
     )
     report = _write_back(matrix, highs, report)
     return replace(report, build_seconds=build_seconds)
+
+
+@contextmanager
+def _continuous(problem: pulp.LpProblem) -> Iterator[None]:
+    """The problem's integer variables continuous for the block (the CBC path of ``relax``)."""
+    integer = [v for v in problem.variables() if v.cat == pulp.LpInteger]
+    for variable in integer:
+        variable.cat = pulp.LpContinuous
+    try:
+        yield
+    finally:
+        for variable in integer:
+            variable.cat = pulp.LpInteger
 
 
 def fixed_lp_duals(problem: pulp.LpProblem, settings: SolverSettings | None = None) -> SolverReport:

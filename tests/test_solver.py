@@ -66,6 +66,19 @@ def test_mip_known_optimum(solver: str) -> None:
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
+def test_relax_solves_the_lp_relaxation_and_keeps_the_variables_integer(solver: str) -> None:
+    problem, items = _knapsack()
+    report = solve(problem, SolverSettings(solver=solver), start={items[1]: 1}, relax=True)
+    # by ratio: items 0 and 3 whole (weight 9, value 12), 4/7 of item 4 (ratio 9/7): 120/7
+    assert report.status is SolveStatus.OPTIMAL and not report.is_mip
+    assert report.objective == pytest.approx(120 / 7)
+    assert [x.varValue for x in items] == pytest.approx([1, 0, 0, 1, 4 / 7])
+    assert report.duals is not None and report.duals["capacity"] == pytest.approx(9 / 7)
+    assert all(x.cat == pulp.LpInteger for x in items)
+    assert solve(problem, SolverSettings(solver=solver)).objective == pytest.approx(17)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
 def test_minimise_sense(solver: str) -> None:
     problem, _ = _knapsack(pulp.LpMinimize)
     report = solve(problem, SolverSettings(solver=solver))

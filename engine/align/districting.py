@@ -288,16 +288,12 @@ def relaxation_bound(
     if distance is None:
         distance = centre_distances(inputs, graph, range(inputs.num_units))
     model = _build(inputs, graph, distance, replace(spec, contiguity=None))
-    for variable in model.x.values():
-        variable.cat = pulp.LpContinuous
     limit = settings.time_limit
     if limit is not None:
         limit -= time.perf_counter() - started
         if limit <= 0:
             return None
-    report = solve(
-        model.problem, settings.model_copy(update={"mip_start": None, "time_limit": limit})
-    )
+    report = solve(model.problem, settings.model_copy(update={"time_limit": limit}), relax=True)
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None
     opening = np.array([model.x[c, c].varValue or 0.0 for c in range(inputs.num_units)])

@@ -90,17 +90,6 @@ def _components(graph: nx.Graph, centre: np.ndarray, keep: np.ndarray) -> list[n
     return result
 
 
-def _solve_relaxed(model: AlignmentModel, settings: SolverSettings) -> SolverReport:
-    """Solve ``model`` with its assignment variables relaxed to [0, 1], then restore them."""
-    for variable in model.assign.values():
-        variable.cat = pulp.LpContinuous
-    try:
-        return solve(model.problem, settings.model_copy(update={"mip_start": None}))
-    finally:
-        for variable in model.assign.values():
-            variable.cat = pulp.LpInteger
-
-
 def relaxed_value(
     inputs: AlignmentInputs,
     graph: nx.Graph,
@@ -123,7 +112,7 @@ def _lp_bound(
     model: AlignmentModel, settings: SolverSettings
 ) -> tuple[float | None, dict[tuple[int, int], float] | None, SolverReport]:
     """The LP relaxation's value (in objective units) and reduced costs of the assignment pairs."""
-    report = _solve_relaxed(model, settings)
+    report = solve(model.problem, settings, relax=True)
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None, None, report
     reduced = {key: v.dj for key, v in model.assign.items()}
@@ -141,7 +130,7 @@ def _relaxed_values(
 ) -> tuple[np.ndarray, float] | None:
     """x values of the LP relaxation as a (units, territories) array and its value (in objective
     units), or None if not solved."""
-    report = _solve_relaxed(model, settings)
+    report = solve(model.problem, settings, relax=True)
     if report.status is not SolveStatus.OPTIMAL or report.objective is None:
         return None
     values = np.zeros((num_units, len(model.centre)))
