@@ -4,6 +4,7 @@
     python benchmarks/bench_align.py --case block500 --repeat 3
     python benchmarks/bench_align.py --compare       # hybrid, sp, flow and cuts
     python benchmarks/bench_align.py --case block2000 --method sp --notes
+    python benchmarks/bench_align.py --case rm500 --no-contiguity   # balance only
 
 Cases (DESIGN.md §9 bars: 500 units × 10 reps to optimality in seconds; 2,000 × 50, contiguous,
 within a 1 % gap in 180 s on 2 cores):
@@ -186,7 +187,7 @@ def cases(selected: str | None, seeds: int = 20) -> list[Case]:
     return result
 
 
-def run(case: Case, method: str) -> dict[str, object]:
+def run(case: Case, method: str, contiguity: bool = True) -> dict[str, object]:
     started = time.perf_counter()
     try:
         result = align(
@@ -197,7 +198,8 @@ def run(case: Case, method: str) -> dict[str, object]:
             activities=case.activities,
             tolerance=0.05,
             metric=case.metric,  # type: ignore[arg-type]
-            contiguity_method=method,  # type: ignore[arg-type]
+            contiguity=contiguity,
+            contiguity_method=method if contiguity else "hybrid",  # type: ignore[arg-type]
             settings=SolverSettings(time_limit=case.time_limit, mip_gap=case.gap, threads=2),
         )
     except AlignmentInfeasible as error:
@@ -241,9 +243,17 @@ def main() -> None:
         "--method", default="hybrid", choices=["hybrid", "sp", "flow", "cuts"], help="contiguity"
     )
     parser.add_argument("--compare", action="store_true", help="run hybrid, sp, flow and cuts")
+    parser.add_argument(
+        "--no-contiguity",
+        dest="contiguity",
+        action="store_false",
+        help="balance only: territories need not be contiguous",
+    )
     parser.add_argument("--notes", action="store_true", help="print each run's notes")
     args = parser.parse_args()
     methods = ["hybrid", "sp", "flow", "cuts"] if args.compare else [args.method]
+    if not args.contiguity:
+        methods = ["none"]  # (the contiguity method is not used)
     print(
         f"{'case':<12}{'units':>6}{'reps':>5} {'method':<7}{'status':<10}{'objective':>14}"
         f"{'gap%':>8}{'build':>7}{'load':>7}{'solve':>8}{'total':>8}  check  notes"
@@ -252,7 +262,7 @@ def main() -> None:
     for case in cases(args.case, args.seeds):
         reps = len(case.centres) if case.centres else case.count
         for method in methods:
-            runs = [run(case, method) for _ in range(args.repeat)]
+            runs = [run(case, method, args.contiguity) for _ in range(args.repeat)]
             totals = [float(r["total"]) for r in runs]  # type: ignore[arg-type]
             median = runs[int(np.argsort(totals)[len(totals) // 2])]
             gap = median.get("gap")
