@@ -252,3 +252,27 @@ def test_deterministic() -> None:
     second = align(units, edges, count=2, activities=["work", "accounts"], tolerance=0.25)
     pd.testing.assert_frame_equal(first.assignment, second.assignment)
     assert np.allclose(first.territories["work"], second.territories["work"])
+
+
+@pytest.mark.parametrize(("weight", "expected"), [(None, "1"), ("accounts", "2")])
+def test_cli_disruption_weight(tmp_path: Path, weight: str | None, expected: str) -> None:
+    # today A holds u0..u3 and B u4, u5; balanced halves move u3 (accounts 2) to B
+    units, edges = _path(6)
+    u = _write(tmp_path, "units.csv", units)
+    a = _write(tmp_path, "adj.csv", edges)
+    c = _write(tmp_path, "centres.csv", pd.DataFrame({"rep": ["A", "B"], "unit": ["u1", "u4"]}))
+    today = pd.DataFrame({"unit": [f"u{i}" for i in range(6)], "rep": list("AAAABB")})
+    current = _write(tmp_path, "current.csv", today)
+    options = ["--activity", "work", "--activity", "accounts", "--tolerance", "work=0"]
+    options += ["--tolerance", "accounts=0.2", "--current", current]
+    options += [] if weight is None else ["--disruption-weight", weight]
+    runner = CliRunner()
+    out = tmp_path / "out"
+    common = [u, "--adjacency", a, "--centres", c, *options]
+    result = runner.invoke(_root(), ["align", *common, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"disruption {expected}\n" in result.output
+    assignment = str(out / "assignment.csv")
+    check = runner.invoke(_root(), ["align", "check", *common, "--assignment", assignment])
+    assert check.exit_code == 0, check.output
+    assert f"disruption: {expected}\n" in check.output

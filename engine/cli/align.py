@@ -163,6 +163,12 @@ def _shared(function: Any) -> Any:
             help=f"Activity weighing compactness (default: primary; '{UNIT_WEIGHT}': plain sum).",
         ),
         click.option(
+            "--disruption-weight",
+            default=UNIT_WEIGHT,
+            show_default=True,
+            help=f"Activity weighing each unit that changes rep ('{UNIT_WEIGHT}': count units).",
+        ),
+        click.option(
             "--distance-power",
             type=click.Choice(["1", "2"]),
             default="1",
@@ -224,6 +230,7 @@ def run(
     distances: str | None,
     metric: str,
     compactness_weight: str | None,
+    disruption_weight: str,
     distance_power: str,
     objective: str,
     max_cut_edges: float | None,
@@ -250,6 +257,7 @@ def run(
         metric=metric,  # type: ignore[arg-type]
         objective=objective,  # type: ignore[arg-type]
         compactness_weight=compactness_weight,
+        disruption_weight=disruption_weight,
         distance_power=int(distance_power),  # type: ignore[arg-type]
         max_compactness=max_compactness,
         max_cut_edges=max_cut_edges,
@@ -291,6 +299,7 @@ def check(
     distances: str | None,
     metric: str,
     compactness_weight: str | None,
+    disruption_weight: str,
     distance_power: str,
     assignment: str,
     contiguity: bool,
@@ -314,6 +323,7 @@ def check(
         table,
         contiguity=contiguity,
         compactness_weight=weights(inputs, compactness_weight),
+        disruption_weight=weights(inputs, disruption_weight),
         distance_power=int(distance_power),
     )
     for key in sorted(verdict.objectives):
