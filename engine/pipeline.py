@@ -265,7 +265,8 @@ def scenario_jobs(
     A job's key is the variant's content hash together with its effective solver time limit and
     the output formats, so a re-run with other limits or formats is not taken as done. A file that
     cannot be read becomes a job that fails with its error, so one bad file never stops a batch.
-    ``time_limit`` is the hard per-scenario limit; the solver gets :data:`SOLVER_SHARE` of it. Two
+    ``time_limit`` is the hard per-scenario limit; it caps the solver's time limit at
+    :data:`SOLVER_SHARE` of it (a scenario's own, lower limit stays). Two
     variants with the same name (two files both named ``baseline``) are told apart by a suffix
     from their key.
     """

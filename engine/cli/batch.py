@@ -28,7 +28,8 @@ __all__ = ["batch"]
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=1),
-    help="Hard limit per scenario in seconds: the job is killed past it (the solver gets 80 %).",
+    help="Hard limit per scenario in seconds: the job is killed past it. It caps the solver at "
+    "80 % of it; a scenario's own, lower time limit stays.",
 )
 @click.option(
     "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
