@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from engine.cli import SalesnetGroup
 from engine.cli.rules import rules
-from engine.cli.schema import rule_schemas, schema
+from engine.cli.schema import KINDS, rule_schemas, schema
 from engine.errors import RuleError, ScenarioError
 from engine.rules import load_rules, run_tests
 from engine.yamlio import LineDict, LineList, line_at, load_yaml
@@ -207,3 +207,17 @@ def test_yaml_lines_and_safety() -> None:
     assert info.value.line == 1 and info.value.file == "s.yaml"
     with pytest.raises(RuleError):
         load_yaml(b"\xff\xfe", file="f.yaml")
+
+
+def test_schema_command_lists_prints_and_writes_one_kind(tmp_path: Path) -> None:
+    code, output = invoke("schema")
+    assert code == 0
+    assert sorted(line.split()[0] for line in output.splitlines()[:-1]) == list(KINDS)
+    assert {f"{kind}.schema.json" for kind in KINDS} == set(rule_schemas())
+    code, output = invoke("schema", "scenario")
+    printed = json.loads(output)
+    assert printed["title"] == "salesnet scenario file" and "optimize" in printed["properties"]
+    code, _ = invoke("schema", "risk", "--out", str(tmp_path))
+    assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["risk.schema.json"]
+    code, output = invoke("schema", "bogus")
+    assert code == 2 and "scenario" in output

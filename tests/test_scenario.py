@@ -144,7 +144,7 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "key", "message"),
     [
-        ("dataset: demo\nbudget: 5\n", "budget", "unknown key"),
+        ("dataset: demo\nbudget: 5\n", "budget", "unknown key .allowed: name, description, "),
         ("dataset: demo\noverrides:\n  - {table: partners, where: {id: P999}, drop: true}\n",
          "overrides[0].where", "matches no row"),
         ("dataset: demo\noverrides:\n  - {table: partners, where: {idd: P001}, drop: true}\n",
@@ -152,7 +152,9 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
         ("dataset: demo\noverrides:\n  - {table: partners, where: {capacity: '>>5'}, drop: true}\n",
          "overrides[0].where.capacity", None),
         ("dataset: demo\noverrides:\n  - {table: partners, set: {capacity: 1}, drop: true}\n",
-         "overrides.0", "exactly one"),
+         "overrides[0]", "exactly one"),
+        ("dataset: demo\noverrides:\n  - {table: partners, wher: {id: P001}, drop: true}\n",
+         "overrides[0].wher", "allowed: table, where, set, scale, add, drop, note"),
         ("dataset: demo\noverrides:\n  - {table: territories, where: {region: IL}, drop: true}\n",
          "overrides[0].drop", "cannot be dropped"),
         ("dataset: demo\noverrides:\n  - {table: partners, set: {capacity: -5}}\n",
@@ -177,6 +179,7 @@ def test_unknown_key_reports_its_line(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
     assert caught.value.line == 5 and caught.value.key == "optimize.solver.time_limt"
+    assert "allowed: solver, time_limit, mip_gap" in str(caught.value)
 
 
 def test_text_ids_select_without_nested_quotes(tmp_path: Path) -> None:

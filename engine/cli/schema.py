@@ -22,7 +22,7 @@ from engine.rules.risk import RiskFile
 from engine.rules.tables import DecisionTable, DecisionTableSet
 from engine.scenario.model import ScenarioFile
 
-__all__ = ["rule_schemas", "schema"]
+__all__ = ["KINDS", "rule_schemas", "schema"]
 
 
 def rule_schemas() -> dict[str, dict[str, Any]]:
@@ -67,22 +67,42 @@ def rule_schemas() -> dict[str, dict[str, Any]]:
             "$id": name,
             "title": title,
             "description": description,
-            **body,
+            **{k: v for k, v in body.items() if k not in ("title", "description")},
         }
     return result
 
 
+#: The file kinds, as ``salesnet schema KIND`` names them (``KIND.schema.json``).
+KINDS = ("crm-mapping", "dataset", "decision-tables", "incentives", "risk", "scenario")
+
+
 @click.command()
+@click.argument("kind", required=False, type=click.Choice(KINDS))
 @click.option(
     "--out",
     "out_dir",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False),
     help="Folder to write the *.schema.json files to (created if needed).",
 )
-def schema(out_dir: str) -> None:
-    """Write JSON Schemas of rule, scenario, dataset and CRM mapping files, for editors."""
-    folder = Path(out_dir)
-    for name, body in sorted(rule_schemas().items()):
-        write_text_atomic(folder / name, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
-        click.echo(str(folder / name))
+def schema(kind: str | None, out_dir: str | None) -> None:
+    """JSON Schemas of rule, scenario, dataset and CRM mapping files, for editors.
+
+    salesnet schema                  # the kinds
+    salesnet schema scenario         # one schema, printed
+    salesnet schema --out schemas/   # every schema (or KIND's) written to a folder
+    """
+    schemas = rule_schemas()
+    chosen = {n: b for n, b in schemas.items() if kind is None or n == f"{kind}.schema.json"}
+    if out_dir is not None:
+        folder = Path(out_dir)
+        for name, body in sorted(chosen.items()):
+            write_text_atomic(folder / name, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+            click.echo(str(folder / name))
+    elif kind is not None:
+        (body,) = chosen.values()
+        click.echo(json.dumps(body, indent=2, ensure_ascii=False))
+    else:
+        for name, body in sorted(schemas.items()):
+            click.echo(f"{name.removesuffix('.schema.json'):<16} {body['description']}")
+        click.echo("salesnet schema KIND prints one; --out DIR writes them as KIND.schema.json")

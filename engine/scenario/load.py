@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.errors import ScenarioError
 from engine.optimize.settings import OptimizeSettings
@@ -52,11 +52,44 @@ def _parse(path: Path) -> ScenarioFile:
     except ValidationError as error:
         problem = error.errors()[0]
         loc = [part for part in problem["loc"] if not isinstance(part, str) or part[:1] != "_"]
-        key = ".".join(str(part) for part in loc) or None
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
         message = problem["msg"]
         if problem["type"] == "extra_forbidden":
-            message = "unknown key (allowed: see `salesnet schema`)"
+            allowed = _allowed_keys(ScenarioFile, loc[:-1])
+            message = (
+                f"unknown key (allowed: {', '.join(allowed)})"
+                if allowed
+                else "unknown key (allowed: see `salesnet schema scenario`)"
+            )
         raise ScenarioError(message, file=file, key=key, line=line_at(raw, loc)) from None
+
+
+def _allowed_keys(model: Any, path: list[Any]) -> list[str]:
+    """The keys the model at ``path`` (a validation error's location) takes; [] if unknown."""
+    for part in path:
+        if isinstance(part, int):
+            continue  # a list item: the model is the list's item type, found below
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    fields = getattr(model, "model_fields", None)
+    if not fields:
+        return []
+    return [info.alias or name for name, info in fields.items()]
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model inside an annotation (``X``, ``X | None``, ``list[X]``, ...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _relative(base: Path, value: str | None) -> str | None:
