@@ -226,6 +226,10 @@ class BrokenScenario:
 def batch_job(payload: tuple[Any, ...] | BrokenScenario, folder: Path) -> dict[str, Any]:
     """One batch job (run in a child process): resolve a variant, solve it, write its outputs.
 
+    A variant without a plan (infeasible, or no answer within the time limit) fails the job —
+    the batch exits 1 and a re-run tries it again — with its outputs and explanation kept in the
+    job's ``.failed`` folder.
+
     ``payload`` is (variant spec, base dataset, rule hashes, key, solver time limit, formats).
     """
     if isinstance(payload, BrokenScenario):
@@ -234,6 +238,12 @@ def batch_job(payload: tuple[Any, ...] | BrokenScenario, folder: Path) -> dict[s
     resolved = resolve_variant(variant, base, rules, key)
     plan, _ = plan_scenario(resolved, time_limit=time_limit)
     write_outputs(plan, resolved.dataset, folder, formats=formats)
+    if not plan.has_solution:  # a failed job: a re-run tries again; its files are kept aside
+        why = plan.explanation.summary or plan.solver.message
+        raise SalesnetError(
+            f"no plan ({plan.status})" + (f": {why}" if why else "")
+            + "; the explanation is in the job's .failed folder"
+        )  # fmt: skip
     row: dict[str, Any] = {
         "scenario": plan.name,
         "plan_status": plan.status,

@@ -107,20 +107,23 @@ def _start_vector(
 
 
 def new_highs(highspy: ModuleType) -> Any:
-    """A ``Highs`` instance whose banner goes to stderr, not stdout.
+    """A ``Highs`` instance, without HiGHS' banner.
 
     HiGHS prints "Running HiGHS ..." to the C-level stdout when the first instance of a process
     is created, whatever its options; that would corrupt output a user pipes (plan summaries,
-    JSON). The banner is redirected to stderr for that moment.
+    JSON) and clutter every batch job's log. The banner is discarded (the version is in every
+    solver report; ``verbose`` still shows HiGHS' log).
     """
     sys.stdout.flush()
     saved = os.dup(1)
+    quiet = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(2, 1)
+        os.dup2(quiet, 1)
         return highspy.Highs()
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(quiet)
 
 
 def _new_highs(highspy: ModuleType, settings: SolverSettings) -> Any:

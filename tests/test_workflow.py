@@ -149,3 +149,23 @@ def test_library_api_matches_the_cli(small: Path) -> None:
     result = engine.run_batch([small / "base.yaml"], small / "api-batch", workers=1)
     assert [o.status for o in result.outcomes] == ["done"]
     assert (small / "api-batch" / "small" / "plan.json").read_text() == plans[0].to_json()
+
+
+def test_a_batch_variant_without_a_plan_fails_and_keeps_its_explanation(small: Path) -> None:
+    (small / "impossible.yaml").write_text(
+        "extends: base.yaml\nname: impossible\n"
+        "optimize: {objective: min_cost, revenue_target: 1.0e+12}\n",
+        encoding="utf-8",
+    )
+    out = small / "batch-impossible"
+    args = ["batch", str(small / "impossible.yaml"), "--out", str(out), "--workers", "1"]
+    assert main(args) == 1
+    summary = (out / "summary.csv").read_text()
+    assert summary.splitlines()[1].startswith("impossible,")
+    assert ",failed," in summary and "no plan (infeasible)" in summary
+    assert "revenue target" in summary
+    kept = json.loads((out / "impossible.failed" / "plan.json").read_text())
+    assert kept["status"] == "infeasible" and kept["explanation"]["relaxations"]
+    assert not (out / "impossible").exists()
+    assert main(args) == 1  # tried again, not skipped
+    assert ",failed," in (out / "summary.csv").read_text()
