@@ -93,3 +93,23 @@ def test_min_reps_without_reachable_reps() -> None:
     assert plan.explanation.prechecks[0].entities == ("A",)
     (relaxed,) = plan.explanation.relaxations
     assert relaxed.family == "min_reps" and relaxed.amount == pytest.approx(2.0)
+
+
+def test_the_elastic_re_solve_never_places_open_headcount_twice() -> None:
+    # one open rep (100 calls) for three territories demanding 100 calls each: the fallback plan
+    # places it once and leaves 200 calls unserved (it used to relax "at most one territory")
+    net = network(
+        [("A", 0.0, 1e6), ("B", 1.0, 1e6), ("C", 2.0, 1e6)], [FIELD],
+        reps=[{"id": "R1", "channel": "FIELD", "home": "A", "territory": "A",
+               "capacity_hours": 200.0, "status": "open"}],
+        accounts=[{"id": f"a{t}", "territory": t, "revenue_12m": 1.0} for t in "ABC"],
+    )  # fmt: skip
+    tiers = pd.DataFrame({"account": ["aA", "aB", "aC"], "tier": "T", "calls_per_quarter": 100.0,
+                          "eligible_channels": [("direct_field",)] * 3})  # fmt: skip
+    plan = solve(inputs(net, tiers=tiers), settings(coverage={"mode": "hard"}))
+    assert plan.status == "infeasible"
+    assert {r.family for r in plan.explanation.relaxations} == {"coverage"}
+    assert sum(r.amount for r in plan.explanation.relaxations) == pytest.approx(200.0)
+    revenue = plan.table("revenue")
+    assert revenue["rep_hours"].sum() == pytest.approx(200.0)  # one rep's hours, once
+    assert plan.kpis["calls_unserved"] == pytest.approx(200.0)

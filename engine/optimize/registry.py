@@ -28,7 +28,8 @@ _SENSE = {"<=": pulp.LpConstraintLE, ">=": pulp.LpConstraintGE, "==": pulp.LpCon
 #: rows are not among them: at whole heads they are exact where the tangents over-estimate.
 CUT_FAMILIES = ("coverage_heads", "coverage_mir")
 
-#: Families an elastic re-solve may relax (each row gets a penalised slack).
+#: Families an elastic re-solve may relax (each row gets a penalised slack). ``assign`` only
+#: downwards — an active rep left unplaced; no rep is ever placed twice (see ``add_row``).
 ELASTIC_FAMILIES = ("budget", "coverage", "coverage_subset", "min_reps", "revenue_target",
                     "hire_cap", "assign")  # fmt: skip
 
@@ -84,7 +85,8 @@ class AllocationModel:
     ) -> pulp.LpConstraint:
         """Add ``Σ coef·var (sense) rhs``; in an elastic model a relaxable family gets a slack."""
         terms = list(pairs)
-        if self.elastic and family in ELASTIC_FAMILIES:
+        # open headcount's "at most one territory" (assign, <=) is not a policy line to relax
+        if self.elastic and family in ELASTIC_FAMILIES and (family, sense) != ("assign", "<="):
             slack = self.problem.add_variable(self._name(f"slack_{family}"), 0, None)
             self.slacks[family, key] = slack
             if sense == "<=":
