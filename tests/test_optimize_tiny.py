@@ -51,7 +51,17 @@ def test_lexicographic_disruption_keeps_the_rep_home() -> None:
     )
     plan = solve(inputs(_rep_network()), s)
     assert plan.kpis["reps_moved"] == 0
-    assert plan.kpis["contribution"] == pytest.approx(0.25e6 * (1 - math.exp(-1)), abs=0.02)
+    stay = 0.25e6 * (1 - math.exp(-1))
+    assert plan.kpis["contribution"] == pytest.approx(stay, abs=0.02)
+    # the report speaks of the plan returned: its contribution, the primary bound, their gap
+    best = 0.5 * 2e6 * (1 - math.exp(-0.25)) - 1000
+    assert plan.status == "optimal"
+    assert plan.solver.objective == pytest.approx(stay, abs=0.02)
+    assert plan.solver.bound == pytest.approx(best, abs=0.02)
+    assert plan.solver.gap == pytest.approx((best - stay) / stay, abs=1e-5)  # HiGHS: / objective
+    assert "the least disruption among plans within 50.00% of the best" in (
+        plan.explanation.summary
+    )
 
 
 def _partner_network():  # type: ignore[no-untyped-def]
@@ -327,3 +337,23 @@ def test_exact_incentive_pieces_with_the_start_heuristic() -> None:
     assert warm.status == "optimal"
     assert warm.kpis["contribution"] == pytest.approx(cold.kpis["contribution"], abs=0.05)
     assert check_plan(warm, inputs(net, curves={"WEB": _retroactive()}), warm_settings) == []
+
+
+def test_lexicographic_stages_share_the_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the secondary solve and the polish get what is left of the limit, not a fresh one each
+    import engine.optimize.run as run
+
+    limits: list[float | None] = []
+
+    def recording(problem, settings, **kwargs):  # type: ignore[no-untyped-def]
+        limits.append(settings.time_limit)
+        return solve_with_highs(problem, settings, **kwargs)
+
+    solve_with_highs = run.run_solver
+    monkeypatch.setattr(run, "run_solver", recording)
+    goal = SecondaryGoal(mode="lexicographic", tolerance=0.5)
+    plan = solve(inputs(_rep_network()), settings(move_cost_per_unit=1000.0, secondary=goal))
+    assert plan.status == "optimal"
+    assert len(limits) == 3  # primary, secondary, polish
+    assert all(limit is not None for limit in limits)
+    assert 30 >= limits[0] > limits[1] > limits[2]  # type: ignore[operator]

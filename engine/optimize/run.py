@@ -80,8 +80,23 @@ def _accept_start(model: AllocationModel, start: Start, settings: OptimizeSettin
     )
 
 
-def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport:
-    """The best secondary value among plans within ``tolerance`` of the primary optimum."""
+def _time_left(solver: SolverSettings, deadline: float | None, floor: float) -> SolverSettings:
+    """``solver`` with the time to ``deadline`` (at least ``floor`` seconds) as its limit."""
+    if deadline is None:
+        return solver
+    return solver.model_copy(update={"time_limit": max(floor, deadline - time.perf_counter())})
+
+
+def _lexicographic(
+    model: AllocationModel, report: SolverReport, deadline: float | None
+) -> SolverReport:
+    """The best secondary value among plans within ``tolerance`` of the primary optimum.
+
+    The two stages share what is left of the time limit (the polish, an LP, gets at least a
+    second). The report stays in the primary goal's terms: the returned plan's primary value,
+    the first solve's bound and the gap between them (up to the tolerance plus the MIP gap);
+    ``feasible`` when either stage stopped at its limit.
+    """
     secondary = model.settings.secondary
     if secondary is None or secondary.mode != "lexicographic" or report.objective is None:
         return report
@@ -95,20 +110,29 @@ def _lexicographic(model: AllocationModel, report: SolverReport) -> SolverReport
     start = {v: float(v.varValue or 0.0) for v in model.problem.variables()}
     model.problem.sense = pulp.LpMinimize
     model.problem.setObjective(pulp.LpAffineExpression(list(secondary_terms(model))))
-    second = run_solver(model.problem, model.settings.solver, start=start)
+    settings = _time_left(model.settings.solver, deadline, 1.0)
+    second = run_solver(model.problem, settings, start=start)
     if not second.has_solution:  # keep the primary plan (values were overwritten: re-solve)
         return report
-    polish = _polish(model)
+    polish = _polish(model, _time_left(model.settings.solver, deadline, 1.0))
+    value = constant + sum(c * float(v.varValue or 0.0) for v, c in terms)
+    stopped = second.status is not SolveStatus.OPTIMAL or polish.status is SolveStatus.FEASIBLE
     return replace(
         report,
-        status=second.status if second.status is not SolveStatus.OPTIMAL else report.status,
-        solve_seconds=report.solve_seconds + second.solve_seconds + polish,
-        message=report.message + f"; secondary: {second.summary()}",
+        status=SolveStatus.FEASIBLE if stopped else report.status,
+        objective=value,
+        gap=relative_gap(value, report.bound),
+        time_limit_hit=report.time_limit_hit or second.time_limit_hit or polish.time_limit_hit,
+        solve_seconds=report.solve_seconds + second.solve_seconds + polish.solve_seconds,
+        message=(
+            f"lexicographic: the primary goal within {secondary.tolerance:.2%} of its best, then "
+            f"the secondary goal {second.status.value}; primary solve {report.message}"
+        ),
     )
 
 
-def _polish(model: AllocationModel) -> float:
-    """With the secondary plan's integers fixed, re-maximise the primary goal (seconds taken).
+def _polish(model: AllocationModel, settings: SolverSettings) -> SolverReport:
+    """With the secondary plan's integers fixed, re-maximise the primary goal (its report).
 
     The secondary objective does not value revenue, so the secondary solve may leave revenue
     below what the plan's effort earns (revenue ≤ response is only tight when something pushes
@@ -121,14 +145,14 @@ def _polish(model: AllocationModel) -> float:
     try:
         for variable in integers:
             variable.lowBound = variable.upBound = round(values[variable])
-        polished = run_solver(model.problem, model.settings.solver, start=values)
+        polished = run_solver(model.problem, settings, start=values)
     finally:
         for variable, low, up in saved:
             variable.lowBound, variable.upBound = low, up
     if not polished.has_solution:  # keep the secondary solve's values
         for variable, value in values.items():
             variable.varValue = value
-    return polished.solve_seconds
+    return polished
 
 
 #: A start this close to the LP bound leaves HiGHS' root sub-MIP searches little to find.
@@ -192,7 +216,17 @@ def _notes(model: AllocationModel) -> list[str]:
     return notes
 
 
-def _headline(status: SolveStatus, findings: list[Finding], relaxed: int) -> str:
+def _headline(
+    status: SolveStatus, findings: list[Finding], relaxed: int, settings: OptimizeSettings
+) -> str:
+    secondary = settings.secondary
+    lexicographic = secondary is not None and secondary.mode == "lexicographic"
+    if status is SolveStatus.OPTIMAL and secondary is not None and lexicographic:
+        goal = {"workload": "workload imbalance"}.get(secondary.goal, secondary.goal)
+        return (
+            f"optimal plan found: the least {goal} among plans within "
+            f"{secondary.tolerance:.2%} of the best {settings.objective} (and the requested gap)"
+        )
     if status is SolveStatus.OPTIMAL:
         return "optimal plan found (within the requested gap)"
     if status is SolveStatus.FEASIBLE:
@@ -226,6 +260,8 @@ def solve(
     timings = {"build_seconds": build_seconds}
 
     blocked = any(f.severity == "infeasible" for f in findings)
+    limit = settings.solver.time_limit  # shared by every solve below, from here on
+    deadline = None if limit is None else time.perf_counter() + limit
     heuristic_value = None
     report = SolverReport(status=SolveStatus.INFEASIBLE, message="pre-check: infeasible")
     if not blocked:
@@ -244,12 +280,14 @@ def solve(
                 build_seconds=build_seconds,
             )
         if report.has_solution:
-            report = _lexicographic(model, report)
+            report = _lexicographic(model, report, deadline)
     relaxed = 0
     final = model
     if report.status in _NO_SOLUTION:
         elastic = build_from_data(data, settings, elastic=True)
-        second = run_solver(elastic.problem, settings.solver)
+        # the explanation needs an answer: at least a tenth of the limit even when it is spent
+        floor = 0.1 * limit if limit is not None else 0.0
+        second = run_solver(elastic.problem, _time_left(settings.solver, deadline, floor))
         timings["elastic_seconds"] = second.solve_seconds
         if second.has_solution:
             final = elastic
@@ -272,7 +310,7 @@ def solve(
     tables = assemble.tables(final) if solved else {}
     kpis = assemble.kpis(final, tables) if solved else {}
     explanation = Explanation(
-        summary=_headline(report.status, findings, relaxed),
+        summary=_headline(report.status, findings, relaxed, settings),
         lines=explain.lines(final) if solved else (),
         relaxations=explain.relaxations(final) if final is not model else (),
         prechecks=tuple(
