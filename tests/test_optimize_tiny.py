@@ -116,6 +116,16 @@ def test_marketing_budget_binds_with_its_shadow_price() -> None:
     assert line.range_low <= 5000 <= line.range_high
 
 
+def test_a_line_with_slack_keeps_price_zero_from_its_activity_on() -> None:
+    # 50 000 of marketing, 13 863 worth spending (see above): the price 0 holds from the
+    # activity upward, a range that holds the budget (HiGHS' basic-row ranging did not)
+    plan = solve(inputs(_web_network(50_000.0)), settings())
+    line = next(b for b in plan.explanation.lines if b.key == ("marketing",))
+    assert not line.binding and line.shadow_price == pytest.approx(0, abs=1e-9)
+    assert line.range_low == pytest.approx(line.activity) and line.range_high is None
+    assert line.activity < 50_000
+
+
 def test_convex_incentive_curve_is_charged() -> None:
     """As above plus a convex incentive curve of 5 % up to 100 k: incentives 0.05·39 346.93 =
     1 967.35 (the marginal value 0.35·4e^{−y}·… stays > 1 at m = 5 000, the budget still binds):

@@ -76,7 +76,11 @@ def fixed_lp_sensitivity(
         low, up = float(lp.row_lower[i]), float(lp.row_upper[i])
         rhs = up if math.isfinite(up) else low
         slack = (up - activity) if math.isfinite(up) else (activity - low)
-        if has_ranging:
+        if slack > 1e-7 * max(1.0, abs(rhs)) and low != up:
+            # not binding: its price (0) holds while the bound stays on the far side of the
+            # activity (HiGHS' ranging of a basic row describes something else)
+            range_low, range_high = (activity, None) if math.isfinite(up) else (None, activity)
+        elif has_ranging:
             range_low = _finite(ranging.row_bound_dn.value_[i])
             range_high = _finite(ranging.row_bound_up.value_[i])
         else:

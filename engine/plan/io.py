@@ -59,9 +59,14 @@ def summary(plan: Plan, currency: str = "") -> str:
         if line.shadow_price:
             low = f"{line.range_low:,.0f}" if line.range_low is not None else "?"
             high = f"{line.range_high:,.0f}" if line.range_high is not None else "?"
+            worth = (
+                f"changes the cost by {line.shadow_price:+.2f}"
+                if plan.objective == "min_cost"
+                else f"is worth {line.shadow_price:.2f} in {plan.objective}"
+            )
             lines.append(
-                f"  one more unit of {line.key[0]} budget is worth {line.shadow_price:.2f} "
-                f"in contribution (for a budget between {low} and {high})"
+                f"  one more unit of {line.key[0]} budget {worth} "
+                f"(for a budget between {low} and {high})"
             )
     for relaxation in plan.explanation.relaxations[:10]:
         lines.append(f"  relaxed: {relaxation.message}")

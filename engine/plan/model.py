@@ -58,8 +58,14 @@ class Binding(_Frozen):
     shadow_price: float | None = Field(
         None, description="Objective change per unit more right-hand side."
     )
-    range_low: float | None = Field(None, description="Lowest rhs at which the price holds.")
-    range_high: float | None = Field(None, description="Highest rhs at which the price holds.")
+    range_low: float | None = Field(
+        None, description="Lowest rhs at which the price holds (None: no limit, or unknown)."
+    )
+    range_high: float | None = Field(
+        None,
+        description="Highest rhs at which the price holds (None: no limit, or unknown); a line "
+        "with slack keeps its price 0 from its activity on.",
+    )
     binding: bool
 
 
