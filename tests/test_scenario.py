@@ -162,6 +162,18 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
         ("dataset: demo\noptimize: {solver: {time_limit: fast}}\n", "optimize.solver.time_limit",
          None),
         ("optimize: {}\n", "dataset", "no dataset"),
+        ("dataset: demo\noptimize: {objective: min_cost}\n", "optimize",
+         ": objective min_cost needs a revenue_target"),
+        ("dataset: demo\noptimize: {response_points: []}\n", "optimize.response_points",
+         "first point must be 0"),
+        ("dataset: demo\noptimize: {response_points: [0, -1, 2]}\n", "optimize.response_points",
+         "strictly increasing"),
+        ("dataset: demo\noptimize: {max_hires: {FIELD: -1}}\n", "optimize.max_hires",
+         "headcount ≥ 0"),
+        ("dataset: demo\noptimize: {max_hires: {FEILD: 0}}\n", "optimize.max_hires.FEILD",
+         "'FEILD' is not a channel of the dataset; max_hires caps rep channels: FIELD, INSIDE"),
+        ("dataset: demo\noptimize: {max_hires: {DIST: 3}}\n", "optimize.max_hires.DIST",
+         "partner or online channel"),
     ],
 )  # fmt: skip
 def test_bad_scenarios_name_file_and_key(

@@ -6,9 +6,11 @@ PlanningInputs`). Money is in the dataset's currency and per planning period.
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from engine.solver import SolverSettings
 
@@ -119,3 +121,30 @@ class OptimizeSettings(_Model):
     solver: SolverSettings = Field(
         default_factory=lambda: SolverSettings(time_limit=60.0, mip_gap=0.005, threads=2)
     )
+
+    @field_validator("max_hires")
+    @classmethod
+    def _caps_are_headcounts(cls, caps: dict[str, int]) -> dict[str, int]:
+        negative = sorted(channel for channel, cap in caps.items() if cap < 0)
+        if negative:
+            raise ValueError(f"a cap is a headcount ≥ 0 (negative for {', '.join(negative)})")
+        return caps
+
+    @field_validator("response_points")
+    @classmethod
+    def _points_start_at_zero(cls, points: tuple[float, ...]) -> tuple[float, ...]:
+        # tangents at these efforts bound the concave response from above: without one at 0
+        # the model would earn revenue for no effort; unsorted or negative points are typos
+        if not points or points[0] != 0:
+            raise ValueError("the first point must be 0 (the tangent at no effort)")
+        if any(not math.isfinite(p) for p in points) or any(
+            b <= a for a, b in itertools.pairwise(points)
+        ):
+            raise ValueError("points must be finite and strictly increasing, e.g. [0, 0.5, 1, 2]")
+        return points
+
+    @model_validator(mode="after")
+    def _min_cost_has_a_target(self) -> OptimizeSettings:
+        if self.objective == "min_cost" and self.revenue_target is None:
+            raise ValueError("objective min_cost needs a revenue_target (the revenue to reach)")
+        return self

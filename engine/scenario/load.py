@@ -53,7 +53,7 @@ def _parse(path: Path) -> ScenarioFile:
         problem = error.errors()[0]
         loc = [part for part in problem["loc"] if not isinstance(part, str) or part[:1] != "_"]
         key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or None
-        message = problem["msg"]
+        message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             allowed = _allowed_keys(ScenarioFile, loc[:-1])
             message = (

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.data.dataset import Dataset, load_dataset
+from engine.data.schema import REP_CHANNEL_KINDS
 from engine.demo import demo_path
 from engine.errors import ScenarioError
 from engine.scenario.load import DEMO_DATASET, ScenarioSpec, load_scenario
@@ -155,7 +156,27 @@ def resolve_variant(
 ) -> ResolvedScenario:
     """Apply one variant's overrides to its base dataset."""
     dataset = apply_overrides(base, variant.overrides, scenario=variant.file)
+    _check_hire_caps(variant, dataset)
     return ResolvedScenario(variant, dataset, rules, key)
+
+
+def _check_hire_caps(variant: ScenarioSpec, dataset: Dataset) -> None:
+    """``optimize.max_hires`` names rep channels of the dataset (a typo would lift a freeze)."""
+    kinds = dataset.channels.set_index("id")["kind"].astype(str)
+    rep_kinds = {kind.value for kind in REP_CHANNEL_KINDS}
+    reps = sorted(str(channel) for channel, kind in kinds.items() if kind in rep_kinds)
+    for channel in sorted(variant.optimize.max_hires):
+        if channel not in reps:
+            what = (
+                "a partner or online channel, which hires no reps"
+                if channel in kinds.index
+                else "not a channel of the dataset"
+            )
+            raise ScenarioError(
+                f"{channel!r} is {what}; max_hires caps rep channels: {', '.join(reps)}",
+                file=variant.file,
+                key=f"optimize.max_hires.{channel}",
+            )
 
 
 def resolve_file(
