@@ -316,7 +316,7 @@ def _unique_names(jobs: list[BatchJob]) -> list[BatchJob]:
 
 
 def run_scenarios(
-    files: Sequence[str | Path],
+    files: Sequence[str | Path] | str | Path,
     out: str | Path,
     *,
     workers: int = 2,
@@ -328,9 +328,11 @@ def run_scenarios(
 ) -> BatchResult:
     """Plan every scenario of ``files`` into ``out/<scenario>/`` (:func:`engine.batch.run_batch`).
 
-    Isolated processes, a hard ``time_limit`` per scenario, atomic results, resume by content
-    hash, and ``out/summary.csv``.
+    ``files`` is a list of scenario files (or one). Isolated processes, a hard ``time_limit`` per
+    scenario, atomic results, resume by content hash, and ``out/summary.csv``.
     """
+    if isinstance(files, str | Path):  # one file, not its characters
+        files = [files]
     jobs = scenario_jobs(files, time_limit=time_limit, formats=formats)
     return run_batch(
         batch_job,

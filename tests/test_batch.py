@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -148,3 +151,81 @@ def test_an_interrupted_batch_still_writes_its_summary(tmp_path: Path) -> None:
     summary = (tmp_path / "out" / "summary.csv").read_text().splitlines()
     statuses = [line.split(",")[2] for line in summary[1:]]
     assert statuses[0] == "done" and statuses[-1] == "cancelled" and len(statuses) == 6
+
+
+_TERMINATED_BATCH = """
+import os, sys, time
+from pathlib import Path
+from engine.batch import BatchJob, run_batch
+
+def slow(payload, folder):
+    Path(payload["pids"], str(os.getpid())).write_text("")
+    time.sleep(60)
+    return {}
+
+out, pids = sys.argv[1], sys.argv[2]
+jobs = [BatchJob(f"j{i}", f"k{i}", {"pids": pids}) for i in range(3)]
+try:
+    run_batch(slow, jobs, out, workers=2, timeout=120)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def _start_batch(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path, list[int]]:
+    """A batch of hanging jobs in its own process, once its first two children run."""
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    script = tmp_path / "batch.py"
+    script.write_text(_TERMINATED_BATCH, encoding="utf-8")
+    out = tmp_path / "out"
+    parent = subprocess.Popen([sys.executable, str(script), str(out), str(pids)])
+    deadline = time.monotonic() + 30
+    while len(list(pids.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = [int(path.name) for path in pids.iterdir()]
+    assert len(children) == 2
+    return parent, out, children
+
+
+def _gone(pids: list[int], within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        alive = []
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                alive.append(pid)
+            except ProcessLookupError:
+                pass
+        if not alive:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_sigterm_stops_the_jobs_and_writes_the_summary(tmp_path: Path) -> None:
+    # what timeout, cron, systemd and Kubernetes send: handled as Ctrl-C
+    parent, out, children = _start_batch(tmp_path)
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=20) == 130
+    assert _gone(children)
+    summary = (out / "summary.csv").read_text().splitlines()
+    assert [line.split(",")[2] for line in summary[1:]] == ["cancelled"] * 3
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no work folders
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
+def test_jobs_do_not_outlive_a_killed_batch_and_its_leftovers_are_swept(tmp_path: Path) -> None:
+    parent, out, children = _start_batch(tmp_path)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait(timeout=20)
+    assert _gone(children)
+    left = sorted(p.name for p in out.iterdir() if p.name.startswith("."))
+    assert len(left) == 2 and all(name.startswith((".j0.", ".j1.")) for name in left)
+    mine = out / f".j2.{os.getpid()}-keep"  # a live batch's work folder is left alone
+    mine.mkdir()
+    jobs = [BatchJob(f"j{i}", f"k{i}", {"kind": "sleep", "value": i}) for i in range(3)]
+    result = run_batch(work, jobs, out, workers=2, timeout=20)
+    assert [o.status for o in result.outcomes] == ["done"] * 3
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [mine.name]

@@ -146,7 +146,7 @@ def test_library_api_matches_the_cli(small: Path) -> None:
     row = comparison.kpis.set_index("kpi").loc["cost_marketing"]
     assert row["cut"] <= row["small"] and "Δ cut" in comparison.kpis.columns
     assert any(comparison.inputs["input"].str.startswith("overrides"))
-    result = engine.run_batch([small / "base.yaml"], small / "api-batch", workers=1)
+    result = engine.run_batch(small / "base.yaml", small / "api-batch", workers=1)  # one file
     assert [o.status for o in result.outcomes] == ["done"]
     assert (small / "api-batch" / "small" / "plan.json").read_text() == plans[0].to_json()
 

@@ -8,15 +8,19 @@ inside compiled code cannot hold a batch up.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
+import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -24,7 +28,14 @@ from typing import Any, Literal
 
 from engine.errors import SalesnetError
 
-__all__ = ["JOB_MARKER", "BatchJob", "JobFunction", "JobOutcome", "run_isolated"]
+__all__ = [
+    "JOB_MARKER",
+    "BatchJob",
+    "JobFunction",
+    "JobOutcome",
+    "run_isolated",
+    "sweep_work_folders",
+]
 
 #: Written last into a finished job's folder: it records the job's key (content hash).
 JOB_MARKER = "job.json"
@@ -32,6 +43,8 @@ JOB_MARKER = "job.json"
 JobStatus = Literal["done", "skipped", "failed", "timeout", "crashed", "cancelled"]
 #: ``fn(payload, folder) -> summary``: writes its files into ``folder``, returns a flat summary.
 JobFunction = Callable[[Any, Path], Mapping[str, Any]]
+#: How often (seconds) a supervisor looks whether the batch was stopped.
+_POLL = 0.2
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,24 @@ class JobOutcome:
     folder: str = ""
 
 
+def _tie_to_parent() -> None:
+    """The child ends with the batch: SIGTERM restored to its default (the parent's handler was
+    inherited by fork) and, on Linux, delivered when the parent dies."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # no prctl: the parent's supervision still applies
+            pass
+
+
+#: prctl option: the signal a process gets when its parent ends (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
 def _child(fn: JobFunction, payload: Any, folder: str, conn: Connection) -> None:
+    _tie_to_parent()
     try:
         summary = dict(fn(payload, Path(folder)))
         conn.send(("done", "", summary))
@@ -79,15 +109,22 @@ def _context() -> Any:
     return multiprocessing.get_context(method)
 
 
-def run_isolated(fn: JobFunction, job: BatchJob, final: Path, timeout: float | None) -> JobOutcome:
+def run_isolated(
+    fn: JobFunction,
+    job: BatchJob,
+    final: Path,
+    timeout: float | None,
+    stop: threading.Event | None = None,
+) -> JobOutcome:
     """Run ``fn`` on ``job`` in a child process; its files land in ``final`` only on success.
 
     Never raises for one job's trouble: a folder that cannot be made or written (a name the file
-    system refuses, no space, no permission) fails the job with a message naming it.
+    system refuses, no space, no permission) fails the job with a message naming it. Setting
+    ``stop`` ends the child within a fraction of a second (the job is ``cancelled``).
     """
     start = time.perf_counter()
     try:
-        return _run_isolated(fn, job, final, timeout, start)
+        return _run_isolated(fn, job, final, timeout, start, stop)
     except (OSError, ValueError) as error:  # the job's folder, not its work
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         text = f"cannot write the results of {job.name!r} to {_shown(final)}: {reason}"
@@ -105,20 +142,58 @@ def _shown(path: Path) -> str:
 
 
 def _run_isolated(
-    fn: JobFunction, job: BatchJob, final: Path, timeout: float | None, start: float
+    fn: JobFunction,
+    job: BatchJob,
+    final: Path,
+    timeout: float | None,
+    start: float,
+    stop: threading.Event | None,
 ) -> JobOutcome:
     final.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    prefix = f".{final.name}.{os.getpid()}-"  # the owner's pid: see sweep_work_folders
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
     try:
-        message, ready, exitcode = _supervise(fn, job, work, timeout)
+        message, ready, exitcode = _supervise(fn, job, work, timeout, stop)
         seconds = time.perf_counter() - start
+        if message is None and stop is not None and stop.is_set():
+            text = "interrupted"
+            return JobOutcome(job.name, job.key, "cancelled", seconds, text, {}, final.name)
         return _settle(job, final, work, message, ready, exitcode, timeout, seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)  # gone already unless something went wrong
 
 
+def sweep_work_folders(root: Path, folders: Sequence[str]) -> None:
+    """Remove work folders (``.<folder>.<pid>-<random>``) of ``folders`` left in ``root`` by a
+    batch that was killed: those whose owning process is gone."""
+    wanted = set(folders)
+    for path in root.glob(".*"):
+        match = _WORK.match(path.name)
+        if match is None or match["name"] not in wanted or not path.is_dir():
+            continue
+        if not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+_WORK = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
 def _supervise(
-    fn: JobFunction, job: BatchJob, work: Path, timeout: float | None
+    fn: JobFunction,
+    job: BatchJob,
+    work: Path,
+    timeout: float | None,
+    stop: threading.Event | None = None,
 ) -> tuple[tuple[str, str, dict[str, Any]] | None, bool, int | None]:
     """Run the child; (its message or None, whether it answered in time, its exit code)."""
     receive, send = _context().Pipe(duplex=False)
@@ -128,7 +203,12 @@ def _supervise(
     try:
         process.start()
         send.close()
-        ready = receive.poll(timeout)  # data, or the child's end closed (it died)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not ready:  # data, or the child's end closed (it died); in slices, to see `stop`
+            left = _POLL if deadline is None else min(_POLL, deadline - time.monotonic())
+            if left <= 0 or (stop is not None and stop.is_set()):
+                break
+            ready = receive.poll(left)
         if ready:
             try:
                 message = receive.recv()

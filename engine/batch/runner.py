@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import signal
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -26,7 +28,14 @@ from typing import Any, Literal
 import pandas as pd
 
 from engine.atomic import atomic_path, write_text_atomic
-from engine.batch.isolate import JOB_MARKER, BatchJob, JobFunction, JobOutcome, run_isolated
+from engine.batch.isolate import (
+    JOB_MARKER,
+    BatchJob,
+    JobFunction,
+    JobOutcome,
+    run_isolated,
+    sweep_work_folders,
+)
 
 __all__ = ["MAX_FOLDER_BYTES", "BatchResult", "job_folders", "run_batch"]
 
@@ -200,8 +209,10 @@ def run_batch(
     folders = job_folders(jobs)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
+    sweep_work_folders(root, folders)
     outcomes: dict[int, JobOutcome] = {}  # by the job's position
     interrupted = False
+    previous = _terminate_as_interrupt()
     try:
         todo: list[int] = []
         for i, job in enumerate(jobs):
@@ -229,9 +240,24 @@ def run_batch(
             )
         result = BatchResult(tuple(outcomes[i] for i in range(len(jobs))))
         _write_summary(root, result)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+def _terminate_as_interrupt() -> Any:
+    """SIGTERM (``timeout``, cron, systemd, Kubernetes) handled as Ctrl-C: running jobs stop, the
+    summary is written. Returns the handler to restore (None off the main thread, where Python
+    cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def _write_summary(root: Path, result: BatchResult) -> None:
@@ -256,12 +282,13 @@ def _run_local(
     """Run the jobs ``todo`` on a thread pool (one child process per job), recording their
     outcomes by position; True when interrupted.
 
-    On Ctrl-C the queued jobs are cancelled, the running ones stop (the interrupt reaches their
-    processes too), and the caller still writes the summary.
+    On Ctrl-C or SIGTERM the queued jobs are cancelled, the running ones stopped (their child
+    processes ended), and the caller still writes the summary.
     """
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    stop = threading.Event()
     futures: dict[Future[JobOutcome], int] = {
-        pool.submit(run_isolated, fn, jobs[i], root / folders[i], timeout): i for i in todo
+        pool.submit(run_isolated, fn, jobs[i], root / folders[i], timeout, stop): i for i in todo
     }
 
     def record(future: Future[JobOutcome], i: int) -> JobOutcome:
@@ -278,7 +305,8 @@ def _run_local(
             outcome = record(future, futures[future])
             if progress:
                 progress(outcome)
-    except BaseException as error:  # Ctrl-C, or the progress callback failed
+    except BaseException as error:  # Ctrl-C or SIGTERM, or the progress callback failed
+        stop.set()  # the running jobs end now, not when they finish
         pool.shutdown(wait=True, cancel_futures=True)
         for future, i in futures.items():
             if i not in outcomes and future.done() and not future.cancelled():
