@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from engine.pipeline import scenario_jobs, solver_cap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,3 +170,15 @@ def test_a_batch_variant_without_a_plan_fails_and_keeps_its_explanation(small: P
     assert not (out / "impossible").exists()
     assert main(args) == 1  # tried again, not skipped
     assert ",failed," in (out / "summary.csv").read_text()
+
+
+@pytest.mark.parametrize(("hard", "solver"), [(120, 96), (30, 22), (10, 5), (4, 2)])
+def test_the_hard_limit_leaves_a_reserve_for_rules_and_outputs(hard: float, solver: float) -> None:
+    assert solver_cap(hard) == pytest.approx(solver)
+
+
+def test_a_batch_limit_caps_the_scenario_limit_never_raises_it(small: Path) -> None:
+    (job,) = scenario_jobs([small / "base.yaml"], time_limit=30)  # the scenario says 60
+    assert job.payload[4] == pytest.approx(22)
+    (job,) = scenario_jobs([small / "base.yaml"], time_limit=600)
+    assert job.payload[4] == 60

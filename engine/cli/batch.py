@@ -28,8 +28,9 @@ __all__ = ["batch"]
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=1),
-    help="Hard limit per scenario in seconds: the job is killed past it. It caps the solver at "
-    "80 % of it; a scenario's own, lower time limit stays.",
+    help="Hard limit per scenario in seconds: the job is killed past it. The solver gets it less "
+    "a reserve for rules and outputs (a fifth, at least 8 s, at most half); a scenario's own, "
+    "lower time limit stays.",
 )
 @click.option(
     "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
