@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from engine.batch import run_batch
-from engine.pipeline import batch_job, scenario_jobs
+from engine.pipeline import batch_job, scenario_jobs, thread_cap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,8 +57,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        jobs = scenario_jobs([_sweep(folder, args.scenarios)])
+        sweep = [_sweep(folder, args.scenarios)]
+        # each run's jobs get the solver threads the batch gives them (cores ÷ workers)
+        jobs = scenario_jobs(sweep, max_threads=thread_cap(1))
         serial, over_serial = _run(jobs, folder / "serial", 1)
+        jobs = scenario_jobs(sweep, max_threads=thread_cap(args.workers))
         parallel, over_parallel = _run(jobs, folder / "parallel", args.workers)
     print(f"scenarios                {len(jobs)}")
     rate_serial, rate_parallel = len(jobs) / serial, len(jobs) / parallel

@@ -53,7 +53,7 @@ def unique_labels(names: Sequence[str]) -> list[str]:
 
 
 def _kpis(plans: Sequence[Plan], names: Sequence[str]) -> pd.DataFrame:
-    keys = list(dict.fromkeys(key for plan in plans for key in plan.kpis))
+    keys = sorted({key for plan in plans for key in plan.kpis})  # as plan.json has them
     frame = pd.DataFrame(
         {
             name: [plan.kpis.get(key) for key in keys]

@@ -79,12 +79,19 @@ def scenario_inputs(resolved: ResolvedScenario) -> PlanningInputs:
 
 
 def plan_scenario(
-    resolved: ResolvedScenario, *, time_limit: float | None = None
+    resolved: ResolvedScenario, *, time_limit: float | None = None, max_threads: int | None = None
 ) -> tuple[Plan, PlanningInputs]:
-    """Solve ``resolved``; ``time_limit`` (seconds) overrides the scenario's solver setting."""
+    """Solve ``resolved``; ``time_limit`` (seconds) overrides the scenario's solver setting,
+    ``max_threads`` caps its solver threads."""
     settings = resolved.spec.optimize
+    update: dict[str, Any] = {}
     if time_limit is not None:
-        solver = settings.solver.model_copy(update={"time_limit": time_limit})
+        update["time_limit"] = time_limit
+    threads = settings.solver.threads
+    if max_threads is not None and (threads is None or threads > max_threads):
+        update["threads"] = max_threads
+    if update:
+        solver = settings.solver.model_copy(update=update)
         settings = settings.model_copy(update={"solver": solver})
     inputs = scenario_inputs(resolved)
     return solve(inputs, settings, name=resolved.name), inputs
@@ -230,13 +237,14 @@ def batch_job(payload: tuple[Any, ...] | BrokenScenario, folder: Path) -> dict[s
     the batch exits 1 and a re-run tries it again — with its outputs and explanation kept in the
     job's ``.failed`` folder.
 
-    ``payload`` is (variant spec, base dataset, rule hashes, key, solver time limit, formats).
+    ``payload`` is (variant spec, base dataset, rule hashes, key, solver time limit, formats,
+    solver thread cap).
     """
     if isinstance(payload, BrokenScenario):
         raise SalesnetError(payload.message)
-    variant, base, rules, key, time_limit, formats = payload
+    variant, base, rules, key, time_limit, formats, threads = payload
     resolved = resolve_variant(variant, base, rules, key)
-    plan, _ = plan_scenario(resolved, time_limit=time_limit)
+    plan, _ = plan_scenario(resolved, time_limit=time_limit, max_threads=threads)
     write_outputs(plan, resolved.dataset, folder, formats=formats)
     if not plan.has_solution:  # a failed job: a re-run tries again; its files are kept aside
         why = plan.explanation.summary or plan.solver.message
@@ -262,6 +270,16 @@ def solver_cap(hard_limit: float) -> float:
     return hard_limit - reserve
 
 
+def thread_cap(workers: int, executor: str = "local") -> int | None:
+    """Solver threads per job when ``workers`` jobs share this machine: its cores ÷ workers
+    (None on Dask, whose workers are elsewhere). HiGHS' worker threads spin while they wait, so
+    more threads than cores made each demo sweep job 5-7× slower (2 workers × 2 threads on 2
+    cores: 22-31 s a job, not 4.5 s)."""
+    if executor == "dask":
+        return None
+    return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
 def _broken(file: Path, error: SalesnetError) -> BatchJob:
     """A job for a scenario file that cannot even be read: it fails with the file's error."""
     key = hashlib.sha256(f"{file}\n{error}".encode()).hexdigest()
@@ -273,6 +291,7 @@ def scenario_jobs(
     *,
     time_limit: float | None = None,
     formats: Sequence[str] = ("json", "csv"),
+    max_threads: int | None = None,
 ) -> list[BatchJob]:
     """One batch job per scenario variant of ``files`` (sweeps expanded).
 
@@ -280,9 +299,9 @@ def scenario_jobs(
     the output formats, so a re-run with other limits or formats is not taken as done. A file that
     cannot be read becomes a job that fails with its error, so one bad file never stops a batch.
     ``time_limit`` is the hard per-scenario limit; it caps the solver's time limit
-    (:func:`solver_cap`; a scenario's own, lower limit stays). Two
-    variants with the same name (two files both named ``baseline``) are told apart by a suffix
-    from their key.
+    (:func:`solver_cap`; a scenario's own, lower limit stays). ``max_threads`` caps each job's
+    solver threads (not part of the key: a re-run with other workers resumes). Two variants with
+    the same name (two files both named ``baseline``) are told apart by a suffix from their key.
     """
     cache: dict[str, Dataset] = {}
     jobs: list[BatchJob] = []
@@ -302,7 +321,7 @@ def scenario_jobs(
                 cap = solver_cap(time_limit)
                 limit = cap if limit is None else min(limit, cap)
             key = hashlib.sha256(f"{content}|{limit}|{','.join(formats)}".encode()).hexdigest()
-            payload = (variant, base, rules, content, limit, tuple(formats))
+            payload = (variant, base, rules, content, limit, tuple(formats), max_threads)
             jobs.append(BatchJob(variant.name, key, payload))
     return _unique_names(jobs)
 
@@ -337,7 +356,8 @@ def run_scenarios(
     """
     if isinstance(files, str | Path):  # one file, not its characters
         files = [files]
-    jobs = scenario_jobs(files, time_limit=time_limit, formats=formats)
+    threads = thread_cap(workers, executor)
+    jobs = scenario_jobs(files, time_limit=time_limit, formats=formats, max_threads=threads)
     return run_batch(
         batch_job,
         jobs,

@@ -245,6 +245,10 @@ def test_cli_compare_of_one_scenario_from_two_runs_labels_them_by_path(
     assert main(["compare", str(before), str(after / "plan.json"), "--out", str(out)]) == 0
     captured = capsys.readouterr()
     assert "Δ b1/ri" in captured.out and "error" not in captured.err
+    # plan files cannot show regions or inputs: said, not left out silently
+    assert "note: plan files carry no scenario: reps and hires by region" in captured.err
+    status = next(line for line in captured.out.splitlines() if line.split()[0] == "status")
+    assert "NaN" not in status
     kpis = pd.read_csv(out / "compare_kpis.csv")
     assert kpis.columns.tolist() == ["kpi", "b6/ri", "b1/ri", "Δ b1/ri", "Δ% b1/ri"]
     assert _kpi(kpis, "revenue", "Δ b1/ri") == 20.0

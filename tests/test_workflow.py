@@ -4,12 +4,15 @@ real-county network (Rhode Island and Connecticut) that solves to optimality in 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from engine import pipeline
 from engine.cli import main
-from engine.pipeline import scenario_jobs, solver_cap
+from engine.pipeline import scenario_jobs, solver_cap, thread_cap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,3 +185,34 @@ def test_a_batch_limit_caps_the_scenario_limit_never_raises_it(small: Path) -> N
     assert job.payload[4] == pytest.approx(22)
     (job,) = scenario_jobs([small / "base.yaml"], time_limit=600)
     assert job.payload[4] == 60
+
+
+def test_batch_jobs_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    # HiGHS' threads spin: 2 workers on 2 cores get 1 solver thread each, not the scenario's 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert thread_cap(2) == 1 and thread_cap(1) == 2 and thread_cap(8) == 1
+    assert thread_cap(2, "dask") is None  # a cluster's workers are elsewhere
+
+
+def test_plan_scenario_caps_the_solver_threads(
+    small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.scenario import resolve_file
+
+    seen: list[int | None] = []
+
+    def record(inputs, settings, *, name):  # type: ignore[no-untyped-def]
+        seen.append(settings.solver.threads)
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(pipeline, "solve", record)
+    (one,) = resolve_file(small / "base.yaml")  # the scenario says 1 thread
+    optimize = one.spec.optimize
+    solver = optimize.solver.model_copy(update={"threads": 2})
+    two = replace(
+        one, spec=replace(one.spec, optimize=optimize.model_copy(update={"solver": solver}))
+    )
+    for resolved, cap in ((one, None), (one, 4), (two, 1), (two, None)):
+        with pytest.raises(RuntimeError):
+            pipeline.plan_scenario(resolved, max_threads=cap)
+    assert seen == [1, 1, 1, 2]

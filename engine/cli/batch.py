@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine.batch import JobOutcome, run_batch
-from engine.pipeline import OUTPUT_FORMATS, batch_job, scenario_jobs
+from engine.pipeline import OUTPUT_FORMATS, batch_job, scenario_jobs, thread_cap
 
 __all__ = ["batch"]
 
@@ -69,7 +69,12 @@ def batch(
     run, with its folder: a name that is not a safe folder name (a leading dot, odd characters,
     too long, summary.*) or that repeats gets a suffix. Exit code 1 when any scenario failed.
     """
-    jobs = scenario_jobs(scenarios, time_limit=time_limit, formats=formats or ("json", "csv"))
+    jobs = scenario_jobs(
+        scenarios,
+        time_limit=time_limit,
+        formats=formats or ("json", "csv"),
+        max_threads=thread_cap(workers, executor),
+    )
     click.echo(f"{len(jobs)} scenario(s), {workers} worker(s), executor {executor}", err=True)
     with click.progressbar(length=len(jobs), label="planning", file=sys.stderr) as bar:
 

@@ -39,7 +39,7 @@ def _text(frame: pd.DataFrame) -> str:
             )
         return str(value)
 
-    return frame.to_string(index=False, formatters={c: cell for c in frame.columns})
+    return frame.to_string(index=False, formatters={c: cell for c in frame.columns}, na_rep="")
 
 
 def _origin(item: Path, plan: Plan) -> Path:
@@ -126,6 +126,13 @@ def compare_command(items: tuple[Path, ...], out: Path | None, time_limit: float
         scenarios=scenarios if every else (),
         labels=_labels(plans, origins),
     )
+    if not every:  # say what plan files cannot show, rather than leave it out silently
+        missing = "" if dataset else "reps and hires by region, and "
+        click.echo(
+            f"note: plan files carry no scenario: {missing}the inputs that differ need "
+            "scenario files",
+            err=True,
+        )
     click.echo(_text(result.kpis))
     if not result.allocations.empty:
         click.echo("\nKey allocations")
