@@ -242,6 +242,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
         _root(), ["align", u, "--adjacency", a, "--count", "2", "--activity", "work"]
     )
     assert result.exit_code == 1 and "alone" in result.output
+    assert "it needs a tolerance of at least 50.0 %, or fewer territories" in result.output
     usage = runner.invoke(_root(), ["align", u, "--adjacency", a])
     assert usage.exit_code == 2
 

@@ -48,7 +48,7 @@ def prechecks(inputs: AlignmentInputs, graph: nx.Graph, *, contiguity: bool) -> 
             reasons.append(
                 f"{name}: unit {inputs.units[biggest]!r} alone has {value:.6g}, above the upper "
                 f"bound {high:.6g} per territory (mean {mean:.6g}, ±{100 * tau:.1f} %); it needs a "
-                f"tolerance of at least {100 * (value / mean - 1):.1f} % or more territories"
+                f"tolerance of at least {100 * (value / mean - 1):.1f} %, or fewer territories"
             )
         if count * low > totals[a] + 1e-9 or count * high < totals[a] - 1e-9:
             reasons.append(
@@ -65,7 +65,7 @@ def prechecks(inputs: AlignmentInputs, graph: nx.Graph, *, contiguity: bool) -> 
                         locked[rep] += inputs.activity[home, a]
             for rep in np.flatnonzero(locked > high + 1e-9).tolist():
                 reasons.append(
-                    f"{name}: rep {inputs.reps[rep]!r}'s home and locked units already have "
+                    f"{name}: the home and locked units of rep {inputs.reps[rep]!r} already have "
                     f"{locked[rep]:.6g}, above the upper bound {high:.6g}"
                 )
     if inputs.distance_table is not None and inputs.reps is not None:

@@ -409,7 +409,7 @@ def prepare_inputs(
             if lock_map.get(int(home), rep) != rep:
                 issues.add(
                     label["locks"],
-                    f"no lock of rep {reps[rep]!r}'s home unit to another rep",  # type: ignore[index]
+                    f"no lock of the home unit of rep {reps[rep]!r} to another rep",  # type: ignore[index]
                     column="unit",
                     value=unit_ids[home],
                 )
