@@ -100,7 +100,7 @@ def test_a_period_not_in_the_actuals_is_refused_but_a_later_one_is_not(
     base = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--quotas",
             files["reps"], "--plan", "field_ae", "--out", files["out"]]  # fmt: skip
     for typo in ("2027-q1", "2099-Q9", "Q1"):
-        with pytest.raises(DataError, match="a period of the actuals"):
+        with pytest.raises(DataError, match=r"--period: got .* a period of the actuals in "):
             CliRunner().invoke(payouts, [*base, "--period", typo], catch_exceptions=False)
     later = CliRunner().invoke(payouts, [*base, "--period", "2027-Q3"])
     assert later.exit_code == 0, later.output
@@ -136,3 +136,23 @@ def test_an_unwritable_output_is_named_not_its_temporary_file(tmp_path: Path) ->
     with pytest.raises(OSError) as caught:
         write_text_atomic(target, "text")
     assert caught.value.filename == str(target)
+
+
+def test_an_unknown_payee_is_an_error_not_silence(files: dict[str, str]) -> None:
+    args = [str(RULES / "incentives.yaml"), "--actuals", files["actuals"], "--quotas",
+            files["reps"], "--out", files["out"], "--explain", "--payee", "R9"]  # fmt: skip
+    result = CliRunner().invoke(payouts, args)
+    assert result.exit_code == 2
+    assert "no lines for 'R9' (payees: 007, R2" in result.output
+    assert not Path(files["out"]).exists()
+
+
+def test_explanations_never_show_minus_zero() -> None:
+    from engine.rules.payout_explain import _money
+
+    assert [_money(v) for v in (-0.001, -0.0, -1.5, 1234.567)] == [
+        "0.00",
+        "0.00",
+        "-1.50",
+        "1,234.57",
+    ]

@@ -119,6 +119,14 @@ def payouts(
     if periods:
         summary = summary[summary["period"].isin(periods)].reset_index(drop=True)
         lines = lines[lines["period"].isin(periods)].reset_index(drop=True)
+    unknown = sorted(set(payees) - set(lines["payee"].astype(str)))
+    if unknown:  # a typo would print nothing at all
+        known = sorted(set(lines["payee"].astype(str)))
+        shown = ", ".join(known[:10]) + (", …" if len(known) > 10 else "")
+        raise click.BadParameter(
+            f"no lines for {', '.join(map(repr, unknown))} (payees: {shown or 'none'})",
+            param_hint="--payee",
+        )
     write_table(summary, out_path)
     write_table(lines, lines_target)
     if explain:

@@ -32,7 +32,7 @@ _NAN = float("nan")
 
 
 def _money(value: float) -> str:
-    return f"{value:,.2f}"
+    return f"{round(value, 2) + 0.0:,.2f}"  # (+ 0.0: no "-0.00" for a rounding of -0.001)
 
 
 def _measure_text(plan: TieredPlan, value: float) -> str:

@@ -629,9 +629,9 @@ def _check_through(through: str, labels: pd.Series, file: str | None) -> None:
     raise DataError(
         [
             DataIssue(
-                file,
-                f"a period of the actuals ({span}) or a later one in the same form",
-                column="period",
+                "--period",
+                f"a period of the actuals{f' in {file}' if file else ''} ({span}) or a later one "
+                "in the same form",
                 value=through,
             )
         ]
