@@ -176,6 +176,8 @@ def test_cli_run_and_check(tmp_path: Path) -> None:
     table = pd.read_csv(out / "assignment.csv", dtype=str)
     assert list(table.columns) == ["unit", "rep", "centre"]
     assert set(table.loc[table["rep"] == "A", "unit"]) == {"u0", "u1", "u2"}
+    territories = (out / "territories.csv").read_text()
+    assert "000000" not in territories and "99999" not in territories  # no float noise
     check = runner.invoke(
         _root(),
         [
