@@ -295,14 +295,19 @@ def _solve_highs(
             bound = objective if name == "kOptimal" else None
         if bound is not None and not math.isfinite(bound):
             bound = None
-        status = SolveStatus.OPTIMAL if name == "kOptimal" else SolveStatus.FEASIBLE
+        gap = relative_gap(objective, bound)
+        # stopped at a limit with the gap already within the requested one (HiGHS looks at its
+        # clock inside root heuristics, before its gap test): optimal in the requested sense,
+        # the stop reason kept
+        closed = base.is_mip and gap is not None and gap <= settings.mip_gap
+        status = SolveStatus.OPTIMAL if name == "kOptimal" or closed else SolveStatus.FEASIBLE
         return replace(
             report,
             status=status,
             objective=objective,
             bound=bound,
-            gap=relative_gap(objective, bound),
-            stop_reason=None if status is SolveStatus.OPTIMAL else _stop(name, settings),
+            gap=gap,
+            stop_reason=None if name == "kOptimal" else _stop(name, settings),
         ), highs
     if name in _LIMITS:
         return replace(

@@ -287,3 +287,45 @@ def test_a_failing_on_solution_raises_instead_of_turning_into_a_solver_error() -
 
     with pytest.raises(RuntimeError, match="caller's bug"):
         solve(problem, SolverSettings(), start={x: 0.0 for x in items}, on_solution=fail)
+
+
+def _multi_knapsack() -> pulp.LpProblem:
+    rng = random.Random(3)
+    problem = pulp.LpProblem("multi_knapsack", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i:02d}", cat=pulp.LpBinary) for i in range(60)]
+    problem += pulp.lpSum(rng.randint(10, 60) * v for v in x)
+    for _ in range(3):
+        weights = [rng.randint(10, 60) for _ in x]
+        problem += pulp.lpSum(w * v for w, v in zip(weights, x, strict=True)) <= sum(weights) // 3
+    return problem
+
+
+@pytest.mark.parametrize(("mip_gap", "expected"), [(0.05, "optimal"), (1e-4, "feasible")])
+def test_a_limit_hit_with_the_gap_already_closed_is_optimal(
+    monkeypatch: pytest.MonkeyPatch, mip_gap: float, expected: str
+) -> None:
+    # HiGHS can stop on its clock inside a root heuristic with its gap already within the
+    # requested one: that is optimal in the requested sense (the stop reason is kept)
+    import engine.solver as solver
+
+    class TimedOut:
+        def __init__(self, highs: object) -> None:
+            self._highs = highs
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._highs, name)
+
+        def getModelStatus(self) -> object:
+            return type("Status", (), {"name": "kTimeLimit"})()
+
+        def modelStatusToString(self, status: object) -> str:
+            return "Time limit reached"
+
+    real = solver.new_highs
+    monkeypatch.setattr(solver, "new_highs", lambda highspy: TimedOut(real(highspy)))
+    # one improving answer, then stop: 1066 against a bound of 1078 (a 1.1 % gap)
+    settings = SolverSettings(mip_gap=mip_gap, highs_options={"mip_max_improving_sols": 1})
+    report = solve(_multi_knapsack(), settings)
+    assert report.status.value == expected
+    assert report.gap is not None and 0.005 < report.gap < 0.05
+    assert report.stop_reason is StopReason.TIME_LIMIT and report.time_limit_hit
