@@ -59,7 +59,9 @@ def test_one_broken_scenario_does_not_stop_the_rest(tmp_path: Path) -> None:
     }  # fmt: skip
     assert "broken.yaml" in result.outcomes[1].message
     assert "ZeroDivisionError" in result.outcomes[3].message
-    assert (tmp_path / "out" / "s3-bug.failed" / "error.txt").exists()
+    bug = tmp_path / "out" / "s3-bug.failed"
+    assert (bug / "error.txt").exists() and bug.stat().st_mode & 0o777 == 0o755
+    assert not (tmp_path / "out" / "s1-bad-input.failed").exists()  # it wrote nothing to keep
     for name in ("s0-ok", "s2-ok", "s5-ok"):
         assert json.loads((tmp_path / "out" / name / "plan.json").read_text())["value"] >= 0
     assert not (tmp_path / "out" / "s1-bad-input").exists()  # nothing half-written

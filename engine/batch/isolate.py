@@ -254,7 +254,9 @@ def _settle(
         failed = final.with_name(final.name + ".failed")
         try:
             shutil.rmtree(failed, ignore_errors=True)
-            os.replace(work, failed)
+            if any(work.iterdir()):  # what the job wrote before failing, kept for a look
+                os.chmod(work, 0o755)
+                os.replace(work, failed)
         except OSError as error:  # keep the job's own message; its files are lost
             text += f" (its files could not be kept in {_shown(failed)}: {error.strerror or error})"
         return JobOutcome(job.name, job.key, status, seconds, text, {}, folder)  # type: ignore[arg-type]
