@@ -158,7 +158,7 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
         ("dataset: demo\noverrides:\n  - {table: territories, where: {region: IL}, drop: true}\n",
          "overrides[0].drop", "cannot be dropped"),
         ("dataset: demo\noverrides:\n  - {table: partners, set: {capacity: -5}}\n",
-         "overrides", "invalid"),
+         "overrides[0]", "this override leaves the dataset invalid: <partners>, row 2"),
         ("dataset: demo\noptimize: {solver: {time_limit: fast}}\n", "optimize.solver.time_limit",
          None),
         ("optimize: {}\n", "dataset", "no dataset"),

@@ -133,8 +133,10 @@ def apply_overrides(
     """A new dataset with every override applied in order; ``dataset`` is not changed."""
     frames = {name: frame.copy(deep=False) for name, frame in dataset.frames.items()}
     changed = False
+    last: dict[str, tuple[str, str]] = {}  # table -> (file, key) of the last override changing it
     for file, index, override in overrides:
         key = index if isinstance(index, str) else f"overrides[{index}]"
+        last[override.table] = (file, key)
         if override.table not in frames:
             raise ScenarioError(
                 f"the dataset has no {override.table} table", file=file, key=f"{key}.table"
@@ -160,6 +162,15 @@ def apply_overrides(
     try:
         return dataset_from_frames(frames, dataset.manifest)
     except DataError as error:
+        # name the override that last changed the first table found wrong, where there is one
+        tables = [i.file[1:-1] for i in error.issues if i.file and i.file[:1] + i.file[-1:] == "<>"]
+        culprit = next((last[t] for t in tables if t in last), None)
+        if culprit is not None:
+            file, key = culprit
+            problems = "; ".join(str(issue) for issue in error.issues)
+            raise ScenarioError(
+                f"this override leaves the dataset invalid: {problems}", file=file, key=key
+            ) from None
         raise ScenarioError(
             f"the overrides leave the dataset invalid: {error}", file=scenario, key="overrides"
         ) from None
