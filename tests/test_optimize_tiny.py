@@ -367,3 +367,19 @@ def test_lexicographic_stages_share_the_time_limit(monkeypatch: pytest.MonkeyPat
     assert len(limits) == 3  # primary, secondary, polish
     assert all(limit is not None for limit in limits)
     assert 30 >= limits[0] > limits[1] > limits[2]  # type: ignore[operator]
+
+
+def test_the_thread_count_is_not_part_of_the_plan() -> None:
+    # a batch caps solver threads to share the cores: its plan.json must equal `salesnet plan`'s
+    from engine.solver import SolverSettings
+
+    one, two = (
+        settings(solver=SolverSettings(time_limit=30, mip_gap=1e-9, threads=threads))
+        for threads in (1, 2)
+    )
+    plans = [solve(inputs(_rep_network()), s) for s in (one, two)]
+    assert plans[0].to_json() == plans[1].to_json()
+    other = settings(solver=SolverSettings(time_limit=31, mip_gap=1e-9, threads=1))
+    assert solve(inputs(_rep_network()), other).provenance.settings_hash != (
+        plans[0].provenance.settings_hash
+    )

@@ -324,7 +324,9 @@ def solve(
     provenance = Provenance(
         scenario=name, inputs_hash=inputs.content_hash(),
         dataset_hash=inputs.network.dataset.content_hash,
-        settings_hash=_hash(settings.model_dump_json()),
+        # how many threads and how much log: how the solve ran, not what it solved (a batch
+        # caps threads to share the cores; its plans stay byte-identical to `salesnet plan`'s)
+        settings_hash=_hash(settings.model_dump_json(exclude={"solver": {"threads", "verbose"}})),
         rule_versions=dict(inputs.rule_versions), seed=settings.solver.random_seed,
         package_version=__version__,
     )  # fmt: skip

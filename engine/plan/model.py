@@ -120,7 +120,7 @@ class Provenance(_Frozen):
     scenario: str
     inputs_hash: str
     dataset_hash: str
-    settings_hash: str
+    settings_hash: str  # of the optimizer settings, less the solver's threads and verbosity
     rule_versions: dict[str, str]
     seed: int
     package_version: str
