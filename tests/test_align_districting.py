@@ -16,6 +16,7 @@ import engine.align.districting as districting
 from engine.align import UNIT_WEIGHT, AlignmentInfeasible, align, prepare_inputs
 from engine.align.distances import unit_graph
 from engine.align.districting import DistrictingResult
+from engine.align.inputs import AlignmentInputs
 from engine.align.model import ModelSpec
 from engine.errors import DataError
 from engine.solver import SolverSettings
@@ -31,6 +32,21 @@ def _instance(seed: int, n: int = 8) -> tuple[pd.DataFrame, pd.DataFrame, nx.Gra
     edges = pd.DataFrame([(names[a], names[b]) for a, b in sorted(graph.edges)], columns=["a", "b"])
     units = pd.DataFrame({"unit": names, "work": [float(rng.randint(1, 6)) for _ in range(n)]})
     return units, edges, nx.relabel_nodes(graph, dict(enumerate(names)))
+
+
+def _path6() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Units a..f on a path, one work each."""
+    names = list("abcdef")
+    units = pd.DataFrame({"unit": names, "work": 1.0})
+    return units, pd.DataFrame({"a": names[:-1], "b": names[1:]})
+
+
+def _no_answer(
+    inputs: AlignmentInputs, report: SolverReport, notes: tuple[str, ...] = ()
+) -> DistrictingResult:
+    """What the exact districting model returns when it found nothing."""
+    empty = np.zeros(0, dtype=np.int64)
+    return DistrictingResult(empty, np.full(inputs.num_units, -1), report, notes)
 
 
 def _brute_force(
@@ -141,9 +157,7 @@ def test_large_count_mode_is_bounded_by_the_lp_relaxation(
     # beyond the exact model's size, location–allocation answers (a local optimum: feasible) and
     # the districting model's LP relaxation over every choice of centres bounds it
     monkeypatch.setattr(align_api, "EXACT_UNITS", 3)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
     assert result.status is SolveStatus.FEASIBLE
     assert result.objectives["compactness"] == pytest.approx(4)  # location–allocation finds it
@@ -161,9 +175,7 @@ def test_large_count_mode_without_a_bound_says_why(
     monkeypatch.setattr(align_api, "EXACT_UNITS", 3)
     if why == "too large":
         monkeypatch.setattr(align_api, "BOUND_UNITS", 5)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     objective = "cut_edges" if why == "cut_edges" else "compactness"
     result = align(units, edges, count=2, tolerance=0.0, objective=objective)
     assert result.status is SolveStatus.FEASIBLE
@@ -197,13 +209,10 @@ def test_count_mode_falls_back_when_the_exact_model_runs_out_of_time(
 ) -> None:
     def out_of_time(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
         report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=3.5)
-        empty = np.zeros(0, dtype=np.int64)
-        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ("exact ran",))
+        return _no_answer(inputs, report, ("exact ran",))
 
     monkeypatch.setattr(align_api, "solve_districting", out_of_time)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     result = align(units, edges, count=2, tolerance=0.0, compactness_weight=UNIT_WEIGHT)
     assert result.status is SolveStatus.FEASIBLE
     assert result.report.bound == pytest.approx(3.5)
@@ -216,13 +225,10 @@ def test_count_mode_report_times_the_whole_run(monkeypatch: pytest.MonkeyPatch) 
     def slow_out_of_time(inputs, graph, spec, settings, *, distance=None):  # type: ignore[no-untyped-def]
         time.sleep(0.3)
         report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, solve_seconds=0.0)
-        empty = np.zeros(0, dtype=np.int64)
-        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ())
+        return _no_answer(inputs, report)
 
     monkeypatch.setattr(align_api, "solve_districting", slow_out_of_time)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     started = time.perf_counter()
     result = align(units, edges, count=2, tolerance=0.0)
     wall = time.perf_counter() - started
@@ -272,9 +278,7 @@ def test_time_the_exact_model_leaves_re_allocates_its_centres(
         return DistrictingResult(centre, assignment, report, ("exact stopped early",))
 
     monkeypatch.setattr(align_api, "solve_districting", early)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     result = align(units, edges, count=2, tolerance=0.5, compactness_weight=UNIT_WEIGHT)
     assert result.status is SolveStatus.FEASIBLE  # the centres are still the exact model's
     assert result.objectives["compactness"] == pytest.approx(4)
@@ -310,13 +314,10 @@ def test_cut_edges_without_an_exact_answer_start_from_compact_districts(
             return real(inputs, graph, spec, settings, distance=distance)
         bound = 0.5 if spec.objective == "cut_edges" else 0.0
         report = SolverReport(status=SolveStatus.TIME_LIMIT_NO_SOLUTION, bound=bound)
-        empty = np.zeros(0, dtype=np.int64)
-        return DistrictingResult(empty, np.full(inputs.num_units, -1), report, ())
+        return _no_answer(inputs, report)
 
     monkeypatch.setattr(align_api, "solve_districting", times_out)
-    names = list("abcdef")
-    units = pd.DataFrame({"unit": names, "work": 1.0})
-    edges = pd.DataFrame({"a": names[:-1], "b": names[1:]})
+    units, edges = _path6()
     result = align(units, edges, count=2, tolerance=0.0, objective="cut_edges")
     assert result.status is SolveStatus.FEASIBLE and result.check.ok
     assert result.objectives["cut_edges"] == 1 and result.report.objective == 1
