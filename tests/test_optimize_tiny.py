@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -202,8 +203,6 @@ def test_head_cuts_never_cut_off_the_true_response(
 
 
 def _workload_case():  # type: ignore[no-untyped-def]
-    import pandas as pd
-
     field = {**FIELD, "hours_per_call": 2.0}
     reps = [{"id": f"R{i}", "channel": "FIELD", "home": "A", "territory": "A",
              "capacity_hours": 200.0} for i in range(3)]  # fmt: skip
@@ -268,8 +267,6 @@ def test_cbc_fallback_end_to_end(case: str) -> None:
 
 
 def _eligibility_case(channel: str):  # type: ignore[no-untyped-def]
-    import pandas as pd
-
     channels = [
         {**FIELD, "hours_per_call": 2.0},
         {"id": "INSIDE", "kind": "inside", "hours_scale": 100.0, "hours_per_call": 2.0},
@@ -383,3 +380,29 @@ def test_the_thread_count_is_not_part_of_the_plan() -> None:
     assert solve(inputs(_rep_network()), other).provenance.settings_hash != (
         plans[0].provenance.settings_hash
     )
+
+
+@pytest.mark.parametrize(
+    ("avoided", "eligible"), [((), 1e6), (("big",), 1e5), (("big", "small"), 0.0)]
+)
+def test_an_avoided_account_takes_its_share_of_potential_with_it(
+    avoided: tuple[str, ...], eligible: float
+) -> None:
+    """Territory A (potential 1 M) holds two accounts, 900 k and 100 k of last year's revenue, both
+    online; avoiding the big one leaves 10 % of the potential on offer, avoiding both nothing (it
+    used to hand the avoided share to the accounts left: avoiding customers raised revenue)."""
+    net = network(
+        [("A", 0.0, 1e6)], [WEB], budgets={"marketing": 1e6},
+        accounts=[{"id": "big", "territory": "A", "revenue_12m": 9e5},
+                  {"id": "small", "territory": "A", "revenue_12m": 1e5}],
+    )  # fmt: skip
+    tiers = pd.DataFrame({"account": ["big", "small"], "tier": "D", "calls_per_quarter": 0.0,
+                          "eligible_channels": [("online",), ("online",)]})  # fmt: skip
+    avoid = [Exclude("account", account, f"avoid_{account}") for account in avoided]
+    planning, s = inputs(net, tiers=tiers, directives=avoid), settings()
+    plan = solve(planning, s)
+    assert plan.status == "optimal" and check_plan(plan, planning, s) == []
+    revenue = plan.table("revenue")
+    on_offer = float(revenue["eligible_potential"].sum()) if len(revenue) else 0.0
+    assert on_offer == pytest.approx(eligible)
+    assert plan.kpis["revenue"] <= 0.1 * eligible + 1e-6  # WEB's max share of what is on offer

@@ -203,6 +203,11 @@ def test_unknown_column_in_expression() -> None:
         ("{id: a, entity: partner, when: {credit_score: '<< 3'}, response: avoid}", "credit_score"),
         ("{id: a, entity: partner, expression: 'capacity >', response: avoid}", "expression"),
         ("{id: a, entity: partner, response: avoid, colour: red}", "Extra inputs"),
+        (
+            "{id: a, entity: account, response: {type: transfer, instrument: hedge, "
+            "cost_rate: 0.5}}",
+            "a transfer on an account takes fixed_cost only",
+        ),
     ],
 )
 def test_invalid_rules_are_rule_errors_with_rule_id_and_line(rule: str, message: str) -> None:

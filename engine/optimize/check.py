@@ -49,11 +49,11 @@ def _eligible_potential(inputs: PlanningInputs) -> dict[tuple[str, str], float]:
     for account, territory, revenue in zip(
         accounts["id"], accounts["territory"], accounts["revenue_12m"], strict=True
     ):
+        weights[str(territory)] += float(revenue)  # an avoided account's share is lost
+        counts[str(territory)] += 1.0
         if str(account) in excluded:
             continue
         eligible = at(tiers)[str(account), "eligible_channels"]
-        weights[str(territory)] += float(revenue)
-        counts[str(territory)] += 1.0
         for channel, kind in kinds.items():
             if kind in eligible:
                 hits[str(territory), str(channel)] += float(revenue)
@@ -72,6 +72,33 @@ def _eligible_potential(inputs: PlanningInputs) -> dict[tuple[str, str], float]:
                 share = 1.0
             out[key] = float(potential) * share
     return out
+
+
+def _open_potential(inputs: PlanningInputs) -> dict[str, float]:
+    """Per territory: its potential less the share of the accounts avoided (by revenue, or by
+    count where its accounts have none)."""
+    dataset = inputs.network.dataset
+    excluded = {d.entity_id for d in inputs.directives
+                if isinstance(d, Exclude) and d.entity_kind == "account"}  # fmt: skip
+    accounts = dataset.accounts
+    frame = pd.DataFrame(
+        {
+            "territory": accounts["territory"].astype(str),
+            "revenue": accounts["revenue_12m"].astype(float),
+            "count": 1.0,
+            "avoided": accounts["id"].astype(str).isin(excluded).astype(float),
+        }
+    )
+    frame["avoided_revenue"] = frame["revenue"] * frame["avoided"]
+    sums = frame.groupby("territory")[["revenue", "count", "avoided", "avoided_revenue"]].sum()
+    by_revenue = sums["avoided_revenue"] / sums["revenue"].where(sums["revenue"] > 0)
+    lost = by_revenue.fillna(sums["avoided"] / sums["count"])
+    return {
+        territory: float(potential) * (1.0 - float(lost.get(territory, 0.0)))
+        for territory, potential in zip(
+            dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True
+        )
+    }
 
 
 def _call_groups(inputs: PlanningInputs) -> dict[str, dict[frozenset[str], float]]:
@@ -185,9 +212,7 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
 
     # revenue: eligibility, share caps, potential, response bound
     eligible = _eligible_potential(inputs)
-    potential = dict(
-        zip(dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True)
-    )
+    potential = _open_potential(inputs)
     points = sorted(set(settings.response_points))
     per_territory: dict[str, float] = defaultdict(float)
     for row in records(revenue):

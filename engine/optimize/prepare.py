@@ -65,25 +65,27 @@ class ModelData:
 
 
 def _eligible_shares(inputs: PlanningInputs, excluded_accounts: frozenset[str]) -> pd.DataFrame:
-    """Per territory × channel kind: the share of potential eligible tiers hold."""
+    """Per territory × channel kind: the share of potential eligible tiers hold; and ``open``,
+    the share the accounts not avoided hold (an avoided account's potential leaves the plan).
+    Shares are by last year's revenue, or by count where a territory's accounts have none."""
     accounts = inputs.network.dataset.accounts[["id", "territory", "revenue_12m"]]
     tiers = inputs.tiers.set_index("account")
     frame = accounts.assign(
         id=accounts["id"].astype(str), territory=accounts["territory"].astype(str)
     )
-    frame = frame[~frame["id"].isin(excluded_accounts)]
+    kept = ~frame["id"].isin(excluded_accounts).to_numpy()
     eligible = tiers["eligible_channels"].reindex(frame["id"]).to_numpy(dtype=object)
     kinds = sorted(_REP_KINDS | _PARTNER_KINDS | {"online"})
     weight = frame["revenue_12m"].to_numpy(float)
     totals = frame.assign(w=weight).groupby("territory")["w"].transform("sum").to_numpy(float)
     weight = np.where(totals > 0, weight, 1.0)
-    columns = {}
+    columns = {"open": kept * weight}
     for kind in kinds:
         hit = np.array([isinstance(e, tuple | list) and kind in e for e in eligible], dtype=float)
-        columns[kind] = hit * weight
+        columns[kind] = hit * kept * weight
     shares = pd.DataFrame(columns).assign(territory=frame["territory"].to_numpy(), w=weight)
     grouped = shares.groupby("territory").sum()
-    return grouped[kinds].div(grouped["w"].where(grouped["w"] > 0, 1.0), axis=0)
+    return grouped[["open", *kinds]].div(grouped["w"].where(grouped["w"] > 0, 1.0), axis=0)
 
 
 def _calls(inputs: PlanningInputs, excluded_accounts: frozenset[str]) -> pd.Series:
@@ -140,7 +142,9 @@ def _cells(
     cells = pd.MultiIndex.from_product([live_t.index, live_c.index], names=["territory", "channel"])
     frame = cells.to_frame(index=False)
     frame["kind"] = live_c["kind"].reindex(frame["channel"]).to_numpy(dtype=object)
-    share = shares.reindex(live_t.index).fillna(1.0)
+    # eligible share among the open accounts: live_t's potential is already the open part
+    share = shares.drop(columns="open").div(shares["open"].where(shares["open"] > 0, 1.0), axis=0)
+    share = share.reindex(live_t.index).fillna(1.0)
     frame["share"] = [
         at(share)[t, k] for t, k in zip(frame["territory"], frame["kind"], strict=True)
     ]
@@ -224,6 +228,9 @@ def prepare(inputs: PlanningInputs, settings: OptimizeSettings) -> ModelData:
     )
     channels["kind"] = channels["kind"].astype(str)
     shares = _eligible_shares(inputs, excluded["account"])
+    # the avoided accounts' share of a territory's potential is not on offer (none left: closed)
+    open_share = shares["open"].reindex(territories.index).fillna(1.0)
+    territories["potential"] = territories["potential"] * open_share
     cells = _cells(inputs, territories, channels, shares, excluded)
 
     reps = dataset.reps.assign(id=lambda f: f["id"].astype(str)).set_index("id").sort_index()

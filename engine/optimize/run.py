@@ -306,7 +306,7 @@ def solve(
         solve_seconds=report.solve_seconds,
         nodes=float(report.node_count or 0),
     )
-    solved = final.problem.variables() and (report.has_solution or final is not model)
+    solved = report.has_solution or final is not model
     tables = assemble.tables(final) if solved else {}
     kpis = assemble.kpis(final, tables) if solved else {}
     explanation = Explanation(

@@ -78,7 +78,9 @@ class TransferResponse(_Model):
         description="How the risk is transferred (one directive per instrument; the highest "
         "cost wins when two rules give the same instrument)."
     )
-    cost_rate: float = Field(0.0, ge=0, le=1, description="Cost as a fraction of volume.")
+    cost_rate: float = Field(
+        0.0, ge=0, le=1, description="Cost as a fraction of volume (not on account rules)."
+    )
     fixed_cost: float = Field(0.0, ge=0, description="Cost per period, independent of volume.")
 
 
@@ -164,6 +166,12 @@ class RiskRule(_Model):
             kinds = ", ".join(ALLOWED[constraint])
             raise ValueError(f"{constraint} applies to {kinds} rules, not {self.entity}")
         response = self.response
+        charged = isinstance(response, TransferResponse) and response.cost_rate > 0
+        if charged and self.entity == "account":  # it would be recorded and never charged
+            raise ValueError(
+                "a transfer on an account takes fixed_cost only: the plan has no volume per "
+                "account (cost_rate is for partner, territory and channel rules)"
+            )
         total = isinstance(response, MaxPartnerShareResponse) and response.scope == "total"
         if total and self.entity != "partner":
             raise ValueError("scope: total is for partner rules")
