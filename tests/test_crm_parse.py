@@ -28,6 +28,15 @@ def test_bad_and_blank_numbers() -> None:
     assert bad.tolist() == [True, True, False, False, True]
 
 
+def test_a_decimal_comma_or_trailing_minus_is_bad_not_misread() -> None:
+    # "€ 20.000,00" was read as 20.0, "1,5" as 15, "20000-" as +20000
+    cells = text("€ 20.000,00", "1.234,50", "1,5", "1 234,50", "20000-", "1,2345")
+    values, bad = parse_number(cells)
+    assert bad.all() and np.isnan(values).all()
+    grouped, bad = parse_number(text("1,234,567.89", " 1 234 567 ", "1\u00a0234.5", "12 %"))
+    assert grouped.tolist() == [1234567.89, 1234567.0, 1234.5, 12.0] and not bad.any()
+
+
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))
 def test_formatted_money_reads_back(amount: object) -> None:
     number = float(amount)  # type: ignore[arg-type]

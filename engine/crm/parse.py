@@ -35,6 +35,13 @@ _EPOCH = r"^-?[0-9]{11,13}$"
 #: Thousands separators and spaces (ASCII, no-break, ideographic, full-width comma). Patterns here
 #: avoid \s, \d and \u escapes so that pandas runs them in Arrow (RE2), not row by row in Python.
 _SEPARATORS = "[, \t\u00a0\u3000\uff0c]"
+#: A thousands separator is followed by exactly three digits; anything else is a decimal comma
+#: (``1.234,50``, ``1,5``) or a trailing minus (``20000-``) that reading it as 1,234 would get wrong.
+_AMBIGUOUS = (
+    r"[0-9][, \u00a0\u3000\uff0c](?=[0-9])(?![0-9]{3}(?![0-9]))"
+    r"|\.[0-9]*[, \u00a0\u3000\uff0c][0-9]"
+    r"|[0-9]\s*-\s*$"
+)
 
 
 def blank_mask(text: pd.Series) -> np.ndarray:
@@ -45,9 +52,11 @@ def blank_mask(text: pd.Series) -> np.ndarray:
 def parse_number(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Numbers as text: ``"1,234.5"``, ``"¥1,234.50"``, ``"$ 12,000"``, ``"(300)"``, ``"12%"``.
 
-    Returns float64 values (NaN where blank or bad) and the mask of bad cells.
+    Returns float64 values (NaN where blank or bad) and the mask of bad cells. A decimal comma
+    (``"1.234,50"``, ``"1,5"``) or a trailing minus is bad, not misread as another number.
     """
     blank = blank_mask(text)
+    ambiguous = text.str.contains(_AMBIGUOUS, regex=True, na=False).to_numpy(dtype=bool)
     # fast path, one whole-column regex replace + to_numeric: drop thousands separators and
     # spaces, a currency symbol or code before the number, a code or % after it
     plain = text.str.replace(_SEPARATORS + r"|^[^0-9+.()-]+|[^0-9().]+$", "", regex=True)
@@ -66,6 +75,7 @@ def parse_number(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
         unbalanced = (parts["open"].notna() != parts["close"].notna()).to_numpy(dtype=bool)
         values = np.where(negative ^ paren, -values, values)
         out[slow] = np.where(unbalanced, np.nan, values)
+    out[ambiguous] = np.nan
     bad = np.isnan(out) & ~blank
     return pd.Series(out, index=text.index, dtype="float64"), bad
 
