@@ -79,6 +79,45 @@ def test_rows_after_blank_lines_are_the_rows_a_spreadsheet_shows(demo_copy: Path
     assert "first seen at row 3" in issue.expected
 
 
+def test_a_line_of_spaces_counts_as_a_row_too(demo_copy: Path) -> None:
+    path = demo_copy / "reps.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[2:2] = ["   "]  # after the first rep
+    path.write_text("\n".join(lines).replace("R0002,", "R0001,", 1), encoding="utf-8")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.value) == (4, "R0001") and "first seen at row 2" in issue.expected
+
+
+def test_ids_are_read_without_surrounding_spaces(demo_copy: Path) -> None:
+    # "AC0000002 " was a second account, not a repeat of AC0000002
+    _edit_csv(demo_copy / "accounts.csv", "AC0000001,", "AC0000002 ,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (3, "id", "AC0000002")
+
+
+def test_a_repeated_header_is_named_as_written(demo_copy: Path) -> None:
+    # pandas renames the second revenue_12m to revenue_12m.1, an extra column kept silently
+    _edit_csv(demo_copy / "accounts.csv", ",employees\n", ",revenue_12m\n")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column) == (1, "revenue_12m") and "each column once" in issue.expected
+
+
+def test_a_count_too_big_for_a_whole_number_is_an_error(demo_copy: Path) -> None:
+    _edit_csv(demo_copy / "accounts.csv", "Energy,703.0,3,", "Energy,703.0,1e20,")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column, issue.value) == (2, "orders_12m", "1e20")
+
+
+def test_an_extra_column_of_lists_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    dataset = load_demo()
+    frames = {name: dataset.table(name) for name in dataset.frames}
+    frames["accounts"] = frames["accounts"].assign(tags=[["x", "y"]] * len(frames["accounts"]))
+    with pytest.raises(DataError) as caught:
+        dataset_from_frames(frames, dataset.manifest)
+    issue = caught.value.issues[0]
+    assert issue.column == "tags" and "plain values" in issue.expected
+
+
 def test_negative_capacity(demo_copy: Path) -> None:
     path = demo_copy / "partners.csv"
     _edit_csv(path, ",5432000.0,", ",-5432000.0,")

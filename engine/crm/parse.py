@@ -36,7 +36,7 @@ _EPOCH = r"^-?[0-9]{11,13}$"
 #: avoid \s, \d and \u escapes so that pandas runs them in Arrow (RE2), not row by row in Python.
 _SEPARATORS = "[, \t\u00a0\u3000\uff0c]"
 #: A thousands separator is followed by exactly three digits; anything else is a decimal comma
-#: (``1.234,50``, ``1,5``) or a trailing minus (``20000-``) that reading it as 1,234 would get wrong.
+#: (``1.234,50``, ``1,5``) or a trailing minus (``20000-``), which would be misread.
 _AMBIGUOUS = (
     r"[0-9][, \u00a0\u3000\uff0c](?=[0-9])(?![0-9]{3}(?![0-9]))"
     r"|\.[0-9]*[, \u00a0\u3000\uff0c][0-9]"

@@ -11,6 +11,8 @@ import difflib
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine.data.issues import IssueLog
 from engine.data.schema import ColumnSpec, TableSpec, columns_of
@@ -51,6 +53,9 @@ def _to_number(
     if spec.kind == "integer":
         fractional = ~np.isnan(values) & (np.floor(values) != values) & finite
         log.rows(label, fractional, series, column=spec.name, expected=spec.expected())
+        with np.errstate(invalid="ignore"):  # beyond 2^53 a float is no longer a whole count
+            huge = finite & (np.abs(values) > 2.0**53)
+        log.rows(label, huge, series, column=spec.name, expected=spec.expected() + " below 2^53")
     with np.errstate(invalid="ignore"):
         out_of_range = np.zeros(len(values), dtype=bool)
         if spec.ge is not None:
@@ -75,6 +80,12 @@ def _to_boolean(
     return pd.Series(truth, index=series.index, dtype="boolean").mask(blank)
 
 
+def _padded(text: pd.Series) -> bool:
+    """Whether any cell has spaces around it (in Arrow's C loop: no copy of a clean column)."""
+    cells = pa.array(text, type=pa.string(), from_pandas=True)
+    return bool(pc.any(pc.not_equal(cells, pc.utf8_trim_whitespace(cells))).as_py())
+
+
 def _coerce_column(series: pd.Series, spec: ColumnSpec, label: str, log: IssueLog) -> pd.Series:
     blank = _blank(series)
     if spec.required:
@@ -92,11 +103,11 @@ def _coerce_column(series: pd.Series, spec: ColumnSpec, label: str, log: IssueLo
         flags = _to_boolean(series, blank, spec, label, log)
         return flags.fillna(bool(spec.default)) if spec.default is not None else flags
     text = series.astype("str")
+    if _padded(text):  # "AC0000001 " is AC0000001, as a reader sees it
+        text = text.str.strip()
     if spec.kind == "enum":
-        stripped = text.str.strip()
-        bad = ~stripped.isin(spec.choices).to_numpy() & ~blank
+        bad = ~text.isin(spec.choices).to_numpy() & ~blank
         log.rows(label, bad, series, column=spec.name, expected=spec.expected())
-        text = stripped
     if spec.default is not None:
         return text.where(~blank, str(spec.default))
     return text.where(~blank, None) if spec.nullable else text
@@ -138,7 +149,23 @@ def coerce_table(raw: pd.DataFrame, table: TableSpec, label: str, log: IssueLog)
         columns[spec.name] = _coerce_column(raw[spec.name], spec, label, log)
     for name in raw.columns:
         if name not in known and table.extra_columns:
-            columns[name] = raw[name]
+            column = raw[name]
+            plain = column.dtype != object or pd.api.types.infer_dtype(column) == "string"
+            nested = (
+                pd.Series(False, index=column.index)
+                if plain  # (the usual case, seen in C: no per-cell Python)
+                else column.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray))
+            )
+            if nested.any():  # (Parquet lists, structs): rules cannot read them, nor hashing
+                log.rows(
+                    label,
+                    nested.to_numpy(dtype=bool),
+                    raw[name].map(lambda v: str(v)[:40]),
+                    column=name,
+                    expected="plain values (numbers, text, dates or true/false)",
+                )
+                continue
+            columns[name] = column
     frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
     _check_unique(frame, table, label, log)
     return frame

@@ -45,16 +45,24 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
             row=int(found.group(1)) if found else None,
         )
         return None
-    if "\n\n" in text or "\n\r\n" in text:  # blank lines: skipped, but they count as rows
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) == len(frame.columns) and len(set(header)) < len(header):
+        frame.columns = pd.Index(header)  # pandas renames a repeated "x" to "x.1": undo that
+    if _BLANK_LINE.search(text):  # blank lines: skipped, but they count as rows
         rows = record_rows(text)
         if len(rows) == len(frame):
             log.lines[label] = rows
     return frame
 
 
+#: A line with nothing but spaces, which the CSV reader skips.
+_BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+
+
 def record_rows(text: str) -> list[int]:
     """The spreadsheet row of every data record (blank lines counted, the header dropped)."""
-    rows = [n for n, record in enumerate(csv.reader(io.StringIO(text)), start=1) if record]
+    reader = csv.reader(io.StringIO(text))
+    rows = [n for n, record in enumerate(reader, start=1) if "".join(record).strip()]
     return rows[1:]
 
 
