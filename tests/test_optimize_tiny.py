@@ -406,3 +406,31 @@ def test_an_avoided_account_takes_its_share_of_potential_with_it(
     on_offer = float(revenue["eligible_potential"].sum()) if len(revenue) else 0.0
     assert on_offer == pytest.approx(eligible)
     assert plan.kpis["revenue"] <= 0.1 * eligible + 1e-6  # WEB's max share of what is on offer
+
+
+def test_the_plan_lists_every_response_that_fired_with_its_status() -> None:
+    # the plan's register had only the applied directives: an accept rule showed nowhere
+    from engine.rules.risk import parse_risk_text
+    from engine.rules.risk_register import compile_risk
+
+    net = network(
+        [("A", 0.0, 1e6)], [DIST],
+        partners=[{"id": p, "channel": "DIST", "capacity": 4e5, "fixed_cost": 0.0}
+                  for p in ("P1", "P2")],
+        coverage=[("P1", "A", None), ("P2", "A", None)],
+    )  # fmt: skip
+    text = """kind: risk_responses
+rules:
+  - {id: note_p1, entity: partner, when: {id: '"P1"'}, response: accept}
+  - {id: drop_p1, entity: partner, when: {id: '"P1"'}, response: avoid}
+  - {id: share_p1, entity: partner, when: {id: '"P1"'},
+     response: {type: mitigate, constraint: max_partner_share, max_share: 0.5}}
+"""
+    risk = compile_risk(parse_risk_text(text, file="r.yaml"), partners=net.dataset.partners)
+    planning = inputs(net, directives=risk.directives, risk_register=risk.register)
+    register = solve(planning, settings()).table("risk_register").set_index("rule_id")
+    assert register["status"].to_dict() == {
+        "note_p1": "recorded", "drop_p1": "applied", "share_p1": "superseded",
+    }  # fmt: skip
+    assert register.loc["share_p1", "note"] == "entity avoided by rule drop_p1"
+    assert register.loc["note_p1", "why"] == 'id=P1 ("P1")'

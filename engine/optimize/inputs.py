@@ -209,6 +209,9 @@ class PlanningInputs:
     curves: Mapping[str, CostCurve] = field(default_factory=lambda: MappingProxyType({}))
     directives: tuple[Directive, ...] = ()
     rule_versions: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: every response that fired (applied, superseded, recorded, skipped) with why, from
+    #: :func:`engine.rules.risk_register.compile_risk`; None: the directives alone
+    risk_register: pd.DataFrame | None = None
 
     def content_hash(self) -> str:
         """SHA-256 over the dataset hash, the tier table, the curves and the directives."""
@@ -229,6 +232,7 @@ def planning_inputs(
     curves: Mapping[str, CostCurve | IncentiveCurve] | None = None,
     directives: Iterable[Directive] = (),
     rule_versions: Mapping[str, str] | None = None,
+    risk_register: pd.DataFrame | None = None,
 ) -> PlanningInputs:
     """Check and freeze the inputs (tiers default to :func:`default_tier_table`)."""
     dataset = network.dataset
@@ -257,4 +261,5 @@ def planning_inputs(
         curves=MappingProxyType(adopted),
         directives=tuple(directives),
         rule_versions=MappingProxyType(dict(sorted((rule_versions or {}).items()))),
+        risk_register=None if risk_register is None else risk_register.reset_index(drop=True),
     )

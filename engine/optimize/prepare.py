@@ -58,6 +58,7 @@ class ModelData:
     uplifts: tuple[CostUplift, ...]
     curves: Mapping[str, CostCurve]
     directives: tuple[Directive, ...]
+    risk_register: pd.DataFrame | None = None  # every response that fired (see PlanningInputs)
 
     def rep_channels(self) -> list[str]:
         """Ids of channels served by reps."""
@@ -274,5 +275,5 @@ def prepare(inputs: PlanningInputs, settings: OptimizeSettings) -> ModelData:
         candidates=candidates, partners=partners, lanes=lanes,
         budgets=MappingProxyType(dict(sorted(budgets.items()))),
         excluded=MappingProxyType(excluded), uplifts=uplifts,
-        curves=inputs.curves, directives=inputs.directives,
+        curves=inputs.curves, directives=inputs.directives, risk_register=inputs.risk_register,
     )  # fmt: skip

@@ -93,6 +93,7 @@ def rule_inputs(
                 incentive_curve(plan, payees=payees, **kwargs), treatment
             )
     directives: tuple = ()
+    register = None
     if rules.risk:
         path = folder / rules.risk
         territories = dataset.territories
@@ -104,6 +105,6 @@ def rule_inputs(
             channels=channels,
             accounts=accounts,
         )
-        directives = risk.directives
+        directives, register = risk.directives, risk.register
         versions["risk"] = _version(path)
-    return planning_inputs(network, tiers, curves, directives, versions)
+    return planning_inputs(network, tiers, curves, directives, versions, register)

@@ -295,11 +295,24 @@ def _incentives(model: AllocationModel) -> Table:
     return _table(("channel", "plan", "revenue", "modelled_cost", "exact_cost", "convex"), rows)
 
 
+_RISK_COLUMNS = (
+    "rule_id", "response", "entity_kind", "entity_id", "status", "why", "effect", "note",
+)  # fmt: skip
+
+
 def _risk(model: AllocationModel) -> Table:
+    """Every response that fired — applied, superseded, recorded (accept) or skipped — with why
+    (the rules' register); without one, the directives the plan applied."""
+    register = model.data.risk_register
     rows: list[tuple[Cell, ...]] = []
+    if register is not None:
+        for record in register[list(_RISK_COLUMNS)].itertuples(index=False, name=None):
+            rows.append(tuple("" if v is None else str(v) for v in record))
+        return _table(_RISK_COLUMNS, rows)
     for d in model.data.directives:
-        rows.append((d.rule_id, d.response, d.entity_kind, d.entity_id, d.effect()))
-    return _table(("rule_id", "response", "entity_kind", "entity_id", "effect"), rows)
+        rows.append((d.rule_id, d.response, d.entity_kind, d.entity_id, "applied", "",
+                     d.effect(), ""))  # fmt: skip
+    return _table(_RISK_COLUMNS, rows)
 
 
 def tables(model: AllocationModel) -> dict[str, Table]:
