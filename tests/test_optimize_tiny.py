@@ -434,3 +434,27 @@ rules:
     }  # fmt: skip
     assert register.loc["share_p1", "note"] == "entity avoided by rule drop_p1"
     assert register.loc["note_p1", "why"] == 'id=P1 ("P1")'
+
+
+def test_a_tier_s_potential_does_not_leak_to_channels_it_may_not_use() -> None:
+    """Tier A (500 k, direct channels only; no reps here) and tier D (500 k, partners) in one
+    territory; a distributor and an agent, each allowed tier D's 500 k. Channel by channel both
+    caps hold at 500 k each, yet together they may only reach tier D's 500 k: contribution
+    0.3 · 500 k = 150 000 (it was 300 000, tier A's potential sold through partners)."""
+    agent = {"id": "AGENT", "kind": "agent", "margin": 0.3}
+    net = network(
+        [("A", 0.0, 1e6)], [DIST, agent],
+        partners=[{"id": "P1", "channel": "DIST", "capacity": 1e6, "fixed_cost": 0.0},
+                  {"id": "P2", "channel": "AGENT", "capacity": 1e6, "fixed_cost": 0.0}],
+        coverage=[("P1", "A", None), ("P2", "A", None)],
+        accounts=[{"id": "a", "territory": "A", "revenue_12m": 5e5},
+                  {"id": "d", "territory": "A", "revenue_12m": 5e5}],
+    )  # fmt: skip
+    tiers = pd.DataFrame({"account": ["a", "d"], "tier": ["A", "D"], "calls_per_quarter": 0.0,
+                          "eligible_channels": [("direct_field", "inside"),
+                                                ("online", "distributor", "agent")]})  # fmt: skip
+    planning, s = inputs(net, tiers=tiers), settings()
+    plan = solve(planning, s)
+    assert plan.kpis["revenue"] == pytest.approx(5e5, abs=0.01)
+    assert plan.kpis["contribution"] == pytest.approx(1.5e5, abs=0.01)
+    assert check_plan(plan, planning, s) == []

@@ -101,6 +101,35 @@ def _open_potential(inputs: PlanningInputs) -> dict[str, float]:
     }
 
 
+def _held_by_kinds(inputs: PlanningInputs) -> dict[str, list[tuple[frozenset[str], float]]]:
+    """Per territory: (the channel kinds a group of accounts may buy through, the potential they
+    hold), avoided accounts' potential held by none."""
+    dataset = inputs.network.dataset
+    accounts = dataset.accounts
+    tiers = inputs.tiers.set_index("account")
+    excluded = {d.entity_id for d in inputs.directives
+                if isinstance(d, Exclude) and d.entity_kind == "account"}  # fmt: skip
+    revenue: dict[str, float] = defaultdict(float)
+    count: dict[str, float] = defaultdict(float)
+    for territory, value in zip(accounts["territory"], accounts["revenue_12m"], strict=True):
+        revenue[str(territory)] += float(value)
+        count[str(territory)] += 1.0
+    potential = dict(
+        zip(dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True)
+    )
+    held: dict[str, dict[frozenset[str], float]] = defaultdict(lambda: defaultdict(float))
+    for account, territory, value in zip(
+        accounts["id"], accounts["territory"], accounts["revenue_12m"], strict=True
+    ):
+        t = str(territory)
+        if str(account) in excluded:
+            continue
+        share = float(value) / revenue[t] if revenue[t] > 0 else 1.0 / count[t]
+        kinds = frozenset(at(tiers)[str(account), "eligible_channels"])
+        held[t][kinds] += share * float(potential[t])
+    return {t: list(groups.items()) for t, groups in held.items()}
+
+
 def _call_groups(inputs: PlanningInputs) -> dict[str, dict[frozenset[str], float]]:
     """Per territory: calls demanded per set of rep kinds the account's tier allows."""
     accounts = inputs.network.dataset.accounts
@@ -238,6 +267,24 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
     for territory, total in per_territory.items():
         if _over(total, float(potential[territory])):
             problems.append(f"revenue of {territory} above its potential")
+    # a set of channels earns at most what the accounts that may buy through one of them hold
+    held = _held_by_kinds(inputs)
+    earning: dict[str, dict[str, float]] = defaultdict(dict)
+    for row in records(revenue):
+        if row.revenue > 1e-6:
+            earning[str(row.territory)][str(row.channel)] = float(row.revenue)
+    for territory, by_channel in earning.items():
+        if territory not in held:
+            continue  # no accounts: the territory's potential is open to every channel
+        for size in range(2, len(by_channel) + 1):
+            for subset in itertools.combinations(sorted(by_channel), size):
+                bought = {str(channels.loc[c, "kind"]) for c in subset}
+                bound = sum(p for allowed, p in held[territory] if allowed & bought)
+                if _over(sum(by_channel[c] for c in subset), bound, 1e-6):
+                    problems.append(
+                        f"revenue of {territory} through {', '.join(subset)} above the potential "
+                        f"of the accounts whose tiers allow them ({bound:,.2f})"
+                    )
 
     # coverage: the least shortfall with eligibility, by max-flow / min-cut over channel sets
     coverage = plan.table("coverage").set_index("territory")

@@ -38,6 +38,7 @@ def build_from_data(
     revenue.define_response_cuts(model)
     revenue.define_head_cuts(model, hours)
     revenue.define_territory_potential(model)
+    revenue.define_channel_eligibility(model)
     partners.define_volume_links(model)
     partners.define_partner_capacity(model)
     partners.define_partner_revenue(model)

@@ -59,6 +59,8 @@ class ModelData:
     curves: Mapping[str, CostCurve]
     directives: tuple[Directive, ...]
     risk_register: pd.DataFrame | None = None  # every response that fired (see PlanningInputs)
+    #: territory, kinds ("|"-joined channel kinds a group of accounts may buy through), potential
+    potential_groups: pd.DataFrame | None = None
 
     def rep_channels(self) -> list[str]:
         """Ids of channels served by reps."""
@@ -87,6 +89,40 @@ def _eligible_shares(inputs: PlanningInputs, excluded_accounts: frozenset[str]) 
     shares = pd.DataFrame(columns).assign(territory=frame["territory"].to_numpy(), w=weight)
     grouped = shares.groupby("territory").sum()
     return grouped[["open", *kinds]].div(grouped["w"].where(grouped["w"] > 0, 1.0), axis=0)
+
+
+def potential_groups(
+    inputs: PlanningInputs, excluded_accounts: frozenset[str], potential: pd.Series
+) -> pd.DataFrame:
+    """Per territory and set of channel kinds its accounts' tiers allow: the potential they hold
+    (a territory's ``potential`` split by last year's revenue, or by count where it has none;
+    avoided accounts hold theirs out of the plan). Territories without accounts: one group of
+    every kind."""
+    accounts = inputs.network.dataset.accounts
+    tiers = inputs.tiers.set_index("account")
+    ids = accounts["id"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "territory": accounts["territory"].astype(str).to_numpy(),
+            "w": accounts["revenue_12m"].to_numpy(float),
+            "kept": ~ids.isin(excluded_accounts).to_numpy(),
+        }
+    )
+    totals = frame.groupby("territory")["w"].transform("sum").to_numpy(float)
+    frame["w"] = np.where(totals > 0, frame["w"], 1.0)
+    frame["share"] = frame["w"] / frame.groupby("territory")["w"].transform("sum")
+    eligible = tiers["eligible_channels"].reindex(ids).to_numpy(dtype=object)
+    frame["kinds"] = ["|".join(sorted(e)) if isinstance(e, tuple | list) else "" for e in eligible]
+    frame = frame[frame["kept"]]
+    held = frame.groupby(["territory", "kinds"])["share"].sum().reset_index()
+    every = "|".join(sorted(_REP_KINDS | _PARTNER_KINDS | {"online"}))
+    empty = sorted(set(potential.index) - set(accounts["territory"].astype(str)))
+    whole = pd.DataFrame({"territory": empty, "kinds": every, "share": 1.0})
+    groups = pd.concat([held, whole], ignore_index=True)
+    original = potential.reindex(groups["territory"]).to_numpy(float)
+    groups["potential"] = groups["share"].to_numpy(float) * original
+    out = groups[groups["potential"] > 0][["territory", "kinds", "potential"]]
+    return out.sort_values(["territory", "kinds"], ignore_index=True)
 
 
 def _calls(inputs: PlanningInputs, excluded_accounts: frozenset[str]) -> pd.Series:
@@ -229,6 +265,7 @@ def prepare(inputs: PlanningInputs, settings: OptimizeSettings) -> ModelData:
     )
     channels["kind"] = channels["kind"].astype(str)
     shares = _eligible_shares(inputs, excluded["account"])
+    groups_of_potential = potential_groups(inputs, excluded["account"], territories["potential"])
     # the avoided accounts' share of a territory's potential is not on offer (none left: closed)
     open_share = shares["open"].reindex(territories.index).fillna(1.0)
     territories["potential"] = territories["potential"] * open_share
@@ -276,4 +313,5 @@ def prepare(inputs: PlanningInputs, settings: OptimizeSettings) -> ModelData:
         budgets=MappingProxyType(dict(sorted(budgets.items()))),
         excluded=MappingProxyType(excluded), uplifts=uplifts,
         curves=inputs.curves, directives=inputs.directives, risk_register=inputs.risk_register,
+        potential_groups=groups_of_potential,
     )  # fmt: skip

@@ -20,6 +20,7 @@ import pulp
 from engine.optimize.registry import AllocationModel, Key
 
 __all__ = [
+    "define_channel_eligibility",
     "define_effort",
     "define_head_cuts",
     "define_response_cuts",
@@ -116,6 +117,43 @@ def define_territory_potential(model: AllocationModel) -> None:
         limit = float(potential[territory])
         if caps[territory] > limit * (1 + 1e-9):
             model.add_row("potential", (territory,), by_territory[territory], "<=", limit)
+
+
+def define_channel_eligibility(model: AllocationModel) -> None:
+    """Σ_{c∈S} revenue[t, c] ≤ the potential of t's accounts that may buy through some channel of
+    S, for every set S of two or more of t's channels where that is not already implied (by the
+    channels' own caps or the territory's potential). One channel's cap holds its eligible share
+    already; without these rows, potential only tier A may reach (direct channels) could still be
+    earned through partners, a channel at a time."""
+    groups = model.data.potential_groups
+    if groups is None:
+        return
+    revenue = model.family("revenue")
+    kind = model.data.channels["kind"]
+    by_territory: dict[str, list[str]] = defaultdict(list)
+    for territory, channel in revenue:
+        by_territory[territory].append(channel)
+    held = {
+        territory: [
+            (set(k.split("|")) - {""}, float(p))
+            for k, p in zip(g["kinds"], g["potential"], strict=True)
+        ]
+        for territory, g in groups.groupby("territory")
+    }
+    potential = model.data.territories["potential"]
+    for territory in sorted(by_territory):
+        channels = sorted(by_territory[territory])
+        mine = held.get(territory, [])
+        total = float(potential[territory])
+        for size in range(2, len(channels) + 1):
+            for subset in itertools.combinations(channels, size):
+                kinds = {str(kind[c]) for c in subset}
+                bound = sum(p for allowed, p in mine if allowed & kinds)
+                caps = sum(float(revenue[territory, c].upBound or 0.0) for c in subset)
+                if bound >= min(caps, total) * (1 - 1e-9):
+                    continue  # implied
+                terms = [(revenue[territory, c], 1.0) for c in subset]
+                model.add_row("eligibility", (territory, *subset), terms, "<=", bound)
 
 
 def head_cut_applies(efforts: list[float], point: float) -> bool:
