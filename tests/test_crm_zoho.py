@@ -77,6 +77,20 @@ def test_ui_export_reports_every_skipped_row_and_value(demo_copy: Path) -> None:
     assert unused == {"Billing Street", "Website", "Probability (%)", "Type"}
 
 
+def test_report_rows_are_file_rows_after_blank_lines(demo_copy: Path, tmp_path: Path) -> None:
+    # the CSV reader skips blank lines: rows after one were reported one short
+    lines = ACCOUNTS.read_text(encoding="utf-8-sig").split("\n")
+    lines[3:3] = ["", "   "]  # two lines before record 3
+    accounts = tmp_path / ACCOUNTS.name
+    accounts.write_text("\n".join(lines), encoding="utf-8")
+    result = import_crm([accounts, DEALS], preset="zoho-crm", into=demo_copy, territories=LOOKUP)
+    assert findings(result.report, accounts) == {
+        (8, "territory", "account skipped"),
+        (9, "Rating", "level"),
+        (10, "id", "account skipped"),
+    }
+
+
 def test_reps_and_actuals_from_owners(demo_copy: Path) -> None:
     dataset = import_crm(
         [ACCOUNTS, DEALS], preset="zoho-crm", into=demo_copy, territories=LOOKUP

@@ -21,7 +21,7 @@ import pandas as pd
 
 from engine.crm.mapping import CrmMapping
 from engine.data.issues import IssueLog
-from engine.data.read import read_table
+from engine.data.read import read_table, record_rows
 from engine.errors import DataError, DataIssue
 
 __all__ = ["Export", "Shape", "column_index", "detect_module", "read_export", "records_export"]
@@ -56,14 +56,33 @@ def column_index(columns: pd.Index) -> dict[str, str]:
     return index
 
 
-def _tabular(frame: pd.DataFrame, file: str, shape: Shape) -> Export:
+def _tabular(
+    frame: pd.DataFrame, file: str, shape: Shape, rows: np.ndarray | None = None
+) -> Export:
+    """``rows``: each record's row in the file, where the reader skipped blank lines."""
     frame = frame.rename(columns=lambda name: str(name).strip()).fillna("").astype("str")
-    rows = np.arange(len(frame), dtype=np.int64) + 2
+    if rows is None or len(rows) != len(frame):
+        rows = np.arange(len(frame), dtype=np.int64) + 2
     empty = (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
     if len(frame.columns) == 0:
         empty = np.ones(len(frame), dtype=bool)
     keep = ~empty
     return Export(file, shape, frame[keep].reset_index(drop=True), rows[keep])
+
+
+def _record_rows(path: Path) -> np.ndarray | None:
+    """The file row of every record when blank lines (which the readers skip) shift them."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not _BLANK_LINE.search(raw):
+        return None
+    rows = record_rows(raw.decode("utf-8-sig", errors="replace"))
+    return np.asarray(rows, dtype=np.int64)
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")
 
 
 def _read_csv(path: Path, file: str) -> pd.DataFrame:
@@ -194,7 +213,7 @@ def read_export(path: str | Path, *, label: str | None = None) -> Export:
     if suffix.endswith(".json"):
         return _read_json(source, file)
     if suffix.endswith((".csv", ".csv.gz")):
-        return _tabular(_read_csv(source, file), file, "csv")
+        return _tabular(_read_csv(source, file), file, "csv", _record_rows(source))
     raise DataError([DataIssue(file, "a .csv, .xlsx or .json export", value=source.suffix)])
 
 
