@@ -88,6 +88,32 @@ def test_a_line_of_spaces_counts_as_a_row_too(demo_copy: Path) -> None:
     assert (issue.row, issue.value) == (4, "R0001") and "first seen at row 2" in issue.expected
 
 
+def test_rows_of_empty_cells_are_skipped_and_still_counted(demo_copy: Path) -> None:
+    # spreadsheets export ",,,," rows: skipped, not one error per cell
+    path = demo_copy / "reps.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    blank = "," * (lines[0].count(","))
+    lines[2:2] = [blank]  # after the first rep
+    lines.append(blank)
+    path.write_text("\n".join(lines).replace("R0002,", "R0001,", 1), encoding="utf-8")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.value) == (4, "R0001")
+
+
+def test_a_semicolon_separated_file_says_so(demo_copy: Path) -> None:
+    path = demo_copy / "budgets.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    (issue,) = _problems(demo_copy).issues
+    assert issue.row == 1 and "separated by ';'" in issue.expected
+
+
+def test_an_empty_budget_table_is_a_warning(demo_copy: Path) -> None:
+    path = demo_copy / "budgets.csv"
+    path.write_text(path.read_text(encoding="utf-8").split("\n")[0] + "\n", encoding="utf-8")
+    (warning,) = load_dataset(demo_copy).warnings
+    assert "no spend is limited" in str(warning)
+
+
 def test_ids_are_read_without_surrounding_spaces(demo_copy: Path) -> None:
     # "AC0000002 " was a second account, not a repeat of AC0000002
     _edit_csv(demo_copy / "accounts.csv", "AC0000001,", "AC0000002 ,")

@@ -101,6 +101,11 @@ def check_integrity(
         )
     if "partners" in tables and "coverage" not in tables and not tables["partners"].empty:
         log.error(labels["partners"], "a coverage table listing the territories partners serve")
+    if "budgets" in tables and tables["budgets"].empty:  # every spend then goes unlimited
+        log.warn(labels["budgets"], "budget lines (the table is empty: no spend is limited)")
+    empty_coverage = "coverage" in tables and tables["coverage"].empty
+    if empty_coverage and "partners" in tables and not tables["partners"].empty:
+        log.warn(labels["coverage"], "rows (the table is empty: no partner serves a territory)")
     _check_coordinates(log, labels["territories"], tables["territories"])
     _check_graph(log, labels["adjacency"], tables["adjacency"], territories)
 

@@ -13,6 +13,7 @@ import re
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from engine.data.issues import IssueLog
@@ -48,7 +49,15 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
     header = next(csv.reader(io.StringIO(text)), [])
     if len(header) == len(frame.columns) and len(set(header)) < len(header):
         frame.columns = pd.Index(header)  # pandas renames a repeated "x" to "x.1": undo that
-    if _BLANK_LINE.search(text):  # blank lines: skipped, but they count as rows
+    if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
+        log.error(label, "comma-separated values (this file looks separated by ';')", row=1)
+        return None
+    empty = np.zeros(len(frame), dtype=bool)
+    if _COMMAS_ONLY.search(text):  # rows of empty cells (",,,," as spreadsheets export them)
+        empty = (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
+    if empty.any():  # skipped
+        frame = frame[~empty].reset_index(drop=True)
+    if empty.any() or _BLANK_LINE.search(text):  # skipped lines still count as rows
         rows = record_rows(text)
         if len(rows) == len(frame):
             log.lines[label] = rows
@@ -57,6 +66,8 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
 
 #: A line with nothing but spaces, which the CSV reader skips.
 _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
+#: A line of separators only: a row of empty cells.
+_COMMAS_ONLY = re.compile(r"\n[ \t]*,[ \t,]*(\r?\n|$)")
 
 
 def record_rows(text: str) -> list[int]:
