@@ -107,6 +107,16 @@ def test_a_semicolon_separated_file_says_so(demo_copy: Path) -> None:
     assert issue.row == 1 and "separated by ';'" in issue.expected
 
 
+def test_actuals_dates_are_iso_dates(demo_copy: Path) -> None:
+    path = demo_copy / "actuals.csv"
+    text = path.read_text(encoding="utf-8")
+    first = text.split("\n")[1].split(",")[-1]  # the first deal's date, ISO
+    year, month, day = first.split("-")
+    _edit_csv(path, f",{first}\n", f",{day}/{month}/{year}\n")
+    (issue,) = _problems(demo_copy).issues
+    assert (issue.row, issue.column) == (2, "date") and "YYYY-MM-DD" in issue.expected
+
+
 def test_an_empty_budget_table_is_a_warning(demo_copy: Path) -> None:
     path = demo_copy / "budgets.csv"
     path.write_text(path.read_text(encoding="utf-8").split("\n")[0] + "\n", encoding="utf-8")

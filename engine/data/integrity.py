@@ -106,8 +106,18 @@ def check_integrity(
     empty_coverage = "coverage" in tables and tables["coverage"].empty
     if empty_coverage and "partners" in tables and not tables["partners"].empty:
         log.warn(labels["coverage"], "rows (the table is empty: no partner serves a territory)")
+    if "actuals" in tables and "date" in tables["actuals"]:
+        _check_dates(log, labels["actuals"], tables["actuals"]["date"])
     _check_coordinates(log, labels["territories"], tables["territories"])
     _check_graph(log, labels["adjacency"], tables["adjacency"], territories)
+
+
+def _check_dates(log: IssueLog, label: str, dates: pd.Series) -> None:
+    """ISO dates (2027-03-14), as payouts read them: 14/03/2027 is not misread as March."""
+    given = dates.notna().to_numpy()
+    parsed = pd.to_datetime(dates.where(given, None), format="%Y-%m-%d", errors="coerce")
+    log.rows(label, given & parsed.isna().to_numpy(), dates, column="date",
+             expected="a date (YYYY-MM-DD)")  # fmt: skip
 
 
 def _check_coordinates(log: IssueLog, label: str, territories: pd.DataFrame) -> None:
