@@ -253,3 +253,15 @@ def test_run_file_tests_dispatches_on_kind(tmp_path: Path) -> None:
     other.write_text("kind: decision_tables\n", encoding="utf-8")
     with pytest.raises(RuleError, match="kind must be one of"):
         run_file_tests(other)
+
+
+def test_a_repeated_rule_id_is_named_at_its_second_rule() -> None:
+    text = (
+        "kind: risk_responses\nrules:\n  - {id: a, entity: partner, response: accept}\n"
+        "  - {id: b, entity: partner, response: accept}\n"
+        "  - {id: a, entity: partner, response: avoid}\n"
+    )
+    with pytest.raises(RuleError) as caught:
+        parse_risk_text(text, file="r.yaml")
+    assert (caught.value.rule_id, caught.value.line) == ("a", 5)
+    assert "used twice (first at line 3)" in str(caught.value)

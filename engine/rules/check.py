@@ -55,7 +55,7 @@ from engine.rules.regions import (
     merged_regions,
     rule_cover,
 )
-from engine.rules.risk import RiskFile, parse_risk
+from engine.rules.risk import RiskFile, check_unique_ids, parse_risk
 from engine.rules.tables import HitPolicy
 from engine.yamlio import line_at, load_yaml_file
 
@@ -104,6 +104,11 @@ def check_plans_file(raw: dict[str, Any], *, file: str | None = None) -> list[Fi
     """Every problem of a loaded incentive-plan or risk-response file (by its ``kind``)."""
     kind = raw.get("kind")
     model: type[BaseModel] = IncentiveFile if kind == "incentive_plans" else RiskFile
+    try:
+        if model is RiskFile:
+            check_unique_ids(raw, file)  # named at its line, which the model cannot
+    except RuleError as exc:
+        return [_error_finding(exc, "schema")]
     try:
         parsed = model.model_validate(raw)
     except ValidationError as exc:

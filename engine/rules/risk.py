@@ -44,6 +44,7 @@ __all__ = [
     "RiskRule",
     "RiskTest",
     "TransferResponse",
+    "check_unique_ids",
     "load_risk",
     "parse_risk",
     "parse_risk_text",
@@ -261,6 +262,7 @@ def parse_risk(data: Any, *, file: str | None = None) -> RiskFile:
     """Validate loaded YAML data (from :func:`engine.yamlio.load_yaml`); compile every condition."""
     if not isinstance(data, dict):
         raise RuleError("a risk file must be a mapping with 'rules'", file=file, line=1)
+    check_unique_ids(data, file)
     try:
         parsed = RiskFile.model_validate(data)
     except ValidationError as error:
@@ -278,6 +280,26 @@ def parse_risk(data: Any, *, file: str | None = None) -> RiskFile:
     for index in range(len(parsed.tests)):
         parsed._lines[("tests", str(index))] = line_at(data, ("tests", index)) or 0
     return parsed
+
+
+def check_unique_ids(data: dict[str, Any], file: str | None) -> None:
+    """A repeated rule id, named at the line of its second rule (the model's own check has no
+    lines)."""
+    rules = data.get("rules")
+    first: dict[str, int] = {}
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if not isinstance(rule_id, str):
+            continue
+        line = line_at(data, ("rules", index)) or 0
+        if rule_id in first:
+            raise RuleError(
+                f"rule id {rule_id!r} is used twice (first at line {first[rule_id]})",
+                file=file,
+                rule_id=rule_id,
+                line=line,
+            )
+        first[rule_id] = line
 
 
 def load_risk(path: str | os.PathLike[str]) -> RiskFile:
