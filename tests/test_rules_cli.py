@@ -221,3 +221,20 @@ def test_schema_command_lists_prints_and_writes_one_kind(tmp_path: Path) -> None
     assert code == 0 and [p.name for p in tmp_path.iterdir()] == ["risk.schema.json"]
     code, output = invoke("schema", "bogus")
     assert code == 2 and "scenario" in output
+
+
+def test_check_runs_risk_rules_on_a_dataset(tmp_path: Path) -> None:
+    # an unknown column was caught only when a plan ran the rules
+    risk = tmp_path / "risk.yaml"
+    risk.write_text(
+        "kind: risk_responses\nrules:\n  - id: shaky\n    entity: partner\n"
+        "    when: {credit_rating: '< 30'}\n    response: avoid\n",
+        encoding="utf-8",
+    )
+    code, output = invoke("rules", "check", str(risk))
+    assert code == 0  # alone, the file is well formed
+    code, output = invoke("rules", "check", str(risk), "--data", "demo")
+    assert code == 1
+    assert f"{risk}:5 error[column] rule 'shaky': unknown column 'credit_rating'" in output
+    code, output = invoke("rules", "check", str(ROOT / "rules" / "risk.yaml"), "--data", "demo")
+    assert code == 0, output

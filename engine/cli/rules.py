@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.atomic import atomic_path
 from engine.errors import DataError, DataIssue, RuleError
-from engine.rules.check import DECISION_KINDS, PLAN_KINDS, check_file
+from engine.rules.check import DECISION_KINDS, PLAN_KINDS, Finding, check_file
 from engine.rules.embedded_tests import FILE_KINDS, run_file_tests
 from engine.rules.evaluate import evaluate
 from engine.rules.loader import load_rules
@@ -187,12 +187,15 @@ def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
     """Check FILES statically: syntax, types, overlaps, gaps, rules that never fire.
 
     Incentive-plan and risk-response files are checked against their own schema (conditions,
-    expressions, examples); --data applies to decision tables only.
+    expressions, examples); with --data a dataset folder, risk rules are also run against its
+    partner, territory, channel and account tables (unknown columns become errors).
     """
     columns = _columns_of(data_path) if data_path else None
     errors = warnings = 0
     for file in files:
         findings = check_file(file, columns=columns)
+        if data_path and not any(f.severity == "error" for f in findings):
+            findings += _risk_on_dataset(file, data_path)
         for finding in findings:
             if finding.severity == "error":
                 errors += 1
@@ -206,6 +209,28 @@ def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
     click.echo(f"{len(files)} file(s): {errors} error(s), {warnings} warning(s)", err=True)
     if errors:
         _fail()
+
+
+def _risk_on_dataset(file: str, data_path: str) -> list[Finding]:
+    """A risk file's rules run on a dataset folder's tables, as a plan would (what a column
+    the tables lack, or a value of the wrong kind, does); [] for other files or data."""
+    folder = Path(data_path)
+    if data_path == "demo" and not folder.exists():
+        from engine.demo import demo_path
+
+        folder = Path(demo_path())
+    data = load_yaml_file(file)
+    if not folder.is_dir() or not isinstance(data, dict) or data.get("kind") != "risk_responses":
+        return []
+    from engine.data.dataset import load_dataset
+    from engine.rules.risk import load_risk
+    from engine.rules.risk_register import compile_for_dataset
+
+    try:
+        compile_for_dataset(load_risk(file), load_dataset(folder))
+    except RuleError as exc:
+        return [Finding("error", "column", exc.message, exc.file, None, exc.rule_id, exc.line)]
+    return []
 
 
 def _file_tests(file: str) -> list[TestOutcome]:

@@ -57,7 +57,7 @@ def rule_inputs(
     from engine.rules.incentive_curve import incentive_curve
     from engine.rules.incentives import MdfPlan, load_incentives
     from engine.rules.risk import load_risk
-    from engine.rules.risk_register import compile_risk
+    from engine.rules.risk_register import compile_for_dataset
 
     network = Network.from_dataset(dataset)
     versions: dict[str, str] = {}
@@ -96,15 +96,7 @@ def rule_inputs(
     register = None
     if rules.risk:
         path = folder / rules.risk
-        territories = dataset.territories
-        channels = dataset.channels.assign(kind=lambda f: f["kind"].astype(str))
-        risk = compile_risk(
-            load_risk(path),
-            partners=dataset.partners,
-            territories=territories,
-            channels=channels,
-            accounts=accounts,
-        )
+        risk = compile_for_dataset(load_risk(path), dataset)
         directives, register = risk.directives, risk.register
         versions["risk"] = _version(path)
     return planning_inputs(network, tiers, curves, directives, versions, register)

@@ -20,7 +20,7 @@ share) are not conflicts: the optimizer applies all, so the tighter one binds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -47,12 +47,15 @@ from engine.rules.risk_directives import (
     MinReps,
 )
 
-__all__ = ["REGISTER_COLUMNS", "RiskPlan", "compile_risk"]
+__all__ = ["REGISTER_COLUMNS", "RiskPlan", "compile_for_dataset", "compile_risk"]
 
 REGISTER_COLUMNS = [
     "rule_id", "entity_kind", "entity_id", "response", "action", "status", "why", "effect", "note",
 ]  # fmt: skip
 _D = TypeVar("_D")
+
+if TYPE_CHECKING:
+    from engine.data.dataset import Dataset
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,17 @@ def _rows(
         tie=np.full(size, tie), limit=limits,
     )  # fmt: skip
     return columns
+
+
+def compile_for_dataset(rules: RiskFile, dataset: Dataset) -> RiskPlan:
+    """:func:`compile_risk` on a dataset's partner, territory, channel and account tables."""
+    return compile_risk(
+        rules,
+        partners=dataset.partners,
+        territories=dataset.territories,
+        channels=dataset.channels.assign(kind=lambda f: f["kind"].astype(str)),
+        accounts=dataset.accounts,
+    )
 
 
 def compile_risk(
