@@ -147,7 +147,7 @@ def test_finite_last_tier_caps_the_measure() -> None:
         ({"tiers": [{"from": 0, "multiplier": 2}]}, "base_rate"),
         ({"tier_basis": "volume", "rate_basis": "target_incentive"}, "attainment"),
         ({"tiers": [{"from": 0, "to": 0, "rate": 0.1}]}, "empty"),
-        ({"unknown_key": 1}, "Extra inputs"),
+        ({"unknown_key": 1}, "unknown key"),
     ],
 )
 def test_invalid_plans_are_rule_errors_with_line(fields: dict[str, Any], message: str) -> None:

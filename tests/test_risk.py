@@ -202,7 +202,7 @@ def test_unknown_column_in_expression() -> None:
         ("{id: a, entity: planet, response: avoid}", "Input should be"),
         ("{id: a, entity: partner, when: {credit_score: '<< 3'}, response: avoid}", "credit_score"),
         ("{id: a, entity: partner, expression: 'capacity >', response: avoid}", "expression"),
-        ("{id: a, entity: partner, response: avoid, colour: red}", "Extra inputs"),
+        ("{id: a, entity: partner, response: avoid, colour: red}", "unknown key"),
         (
             "{id: a, entity: account, response: {type: transfer, instrument: hedge, "
             "cost_rate: 0.5}}",

@@ -40,11 +40,16 @@ def _data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def rule_error_from(error: ValidationError, data: Any, file: str | None) -> RuleError:
-    """Turn the first pydantic error into a RuleError with file, rule id and YAML line."""
-    first = error.errors()[0]
+    """Turn the first pydantic error into a RuleError with file, rule id and YAML line; an
+    unknown key comes first, as it is usually a misspelt one that another error ("field
+    required") only follows from."""
+    errors = error.errors()
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = _data_loc(data, tuple(first["loc"]))
     path = ".".join(str(step) for step in loc) or "<file>"
     message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (a misspelt one?)"
     more = error.error_count() - 1
     suffix = f" (and {more} more problem(s))" if more else ""
     return RuleError(
