@@ -91,6 +91,17 @@ def test_report_rows_are_file_rows_after_blank_lines(demo_copy: Path, tmp_path: 
     }
 
 
+def test_ids_rounded_by_a_spreadsheet_are_reported_as_such(demo_copy: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(ACCOUNTS, dtype=str, keep_default_na=False)
+    frame.loc[0, "Record Id"] = "4.15087E+18"  # how Excel saves a long id it showed rounded
+    accounts = tmp_path / ACCOUNTS.name
+    frame.to_csv(accounts, index=False)
+    result = import_crm([accounts, DEALS], preset="zoho-crm", into=demo_copy, territories=LOOKUP)
+    rows = result.report[(result.report["file"] == str(accounts)) & (result.report["row"] == 2)]
+    assert rows["why"].str.contains("id rounded by a spreadsheet").any()
+    assert not load_dataset(demo_copy).accounts["id"].str.contains("E+", regex=False).any()
+
+
 def test_reps_and_actuals_from_owners(demo_copy: Path) -> None:
     dataset = import_crm(
         [ACCOUNTS, DEALS], preset="zoho-crm", into=demo_copy, territories=LOOKUP

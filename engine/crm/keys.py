@@ -52,6 +52,16 @@ def dedupe(frame: pd.DataFrame, what: str, report: ImportReport) -> pd.DataFrame
         f"{what} skipped: no id",
     )
     frame = frame[~missing]
+    # a spreadsheet that shows a long numeric id as 4.15087E+18 saves it so: every such id is lost
+    rounded = frame["id"].astype("str").str.fullmatch(_SCIENTIFIC).fillna(False).to_numpy(bool)
+    report.add(
+        frame["_file"][rounded].to_numpy(),
+        frame["_row"].to_numpy()[rounded],
+        "id",
+        frame["id"].to_numpy()[rounded],
+        f"{what} skipped: id rounded by a spreadsheet (scientific notation); export ids as text",
+    )
+    frame = frame[~rounded]
     repeated = frame["id"].duplicated(keep="first").to_numpy()
     if repeated.any():
         first = frame[~repeated]
@@ -67,6 +77,9 @@ def dedupe(frame: pd.DataFrame, what: str, report: ImportReport) -> pd.DataFrame
             why.to_numpy(dtype=object),
         )
     return frame[~repeated].reset_index(drop=True)
+
+
+_SCIENTIFIC = r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]+"
 
 
 def _casefold(text: pd.Series) -> pd.Series:
