@@ -144,6 +144,16 @@ def test_a_count_too_big_for_a_whole_number_is_an_error(demo_copy: Path) -> None
     assert (issue.row, issue.column, issue.value) == (2, "orders_12m", "1e20")
 
 
+def test_true_is_not_a_number_in_parquet_either() -> None:
+    dataset = load_demo()
+    frames = {name: dataset.table(name) for name in dataset.frames}
+    channels = frames["channels"]
+    frames["channels"] = channels.assign(margin=[True] + [False] * (len(channels) - 1))
+    with pytest.raises(DataError) as caught:
+        dataset_from_frames(frames, dataset.manifest)
+    assert {issue.column for issue in caught.value.issues} == {"margin"}
+
+
 def test_an_extra_column_of_lists_is_an_error_not_a_crash(tmp_path: Path) -> None:
     dataset = load_demo()
     frames = {name: dataset.table(name) for name in dataset.frames}

@@ -38,7 +38,9 @@ def _blank(series: pd.Series) -> np.ndarray:
 def _to_number(
     series: pd.Series, blank: np.ndarray, spec: ColumnSpec, label: str, log: IssueLog
 ) -> pd.Series:
-    if pd.api.types.is_bool_dtype(series):
+    if pd.api.types.is_bool_dtype(series):  # true/false is not a number (as in a CSV)
+        log.rows(label, series.notna().to_numpy(bool), series, column=spec.name,
+                 expected=spec.expected())  # fmt: skip
         series = series.astype("float64")
     if pd.api.types.is_numeric_dtype(series):
         numbers = series.astype("float64")
