@@ -277,7 +277,9 @@ def thread_cap(workers: int, executor: str = "local") -> int | None:
     cores: 22-31 s a job, not 4.5 s)."""
     if executor == "dask":
         return None
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    affinity = getattr(os, "sched_getaffinity", None)  # the cores this process may use
+    cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, cores // max(1, workers))
 
 
 def _broken(file: Path, error: SalesnetError) -> BatchJob:

@@ -33,8 +33,11 @@ def test_a_decimal_comma_or_trailing_minus_is_bad_not_misread() -> None:
     cells = text("€ 20.000,00", "1.234,50", "1,5", "1 234,50", "20000-", "1,2345")
     values, bad = parse_number(cells)
     assert bad.all() and np.isnan(values).all()
-    grouped, bad = parse_number(text("1,234,567.89", " 1 234 567 ", "1\u00a0234.5", "12 %"))
-    assert grouped.tolist() == [1234567.89, 1234567.0, 1234.5, 12.0] and not bad.any()
+    grouped, bad = parse_number(
+        text("1,234,567.89", " 1 234 567 ", "1\u00a0234.5", "12 %", "₹1,23,456.00", "12,34,56,789")
+    )
+    assert grouped.tolist() == [1234567.89, 1234567.0, 1234.5, 12.0, 123456.0, 123456789.0]
+    assert not bad.any()  # (the last two: Indian lakh grouping)
 
 
 @given(st.decimals(min_value=-(10**9), max_value=10**9, places=2, allow_nan=False))

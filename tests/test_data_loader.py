@@ -115,6 +115,8 @@ def test_actuals_dates_are_iso_dates(demo_copy: Path) -> None:
     _edit_csv(path, f",{first}\n", f",{day}/{month}/{year}\n")
     (issue,) = _problems(demo_copy).issues
     assert (issue.row, issue.column) == (2, "date") and "YYYY-MM-DD" in issue.expected
+    _edit_csv(path, f",{day}/{month}/{year}\n", f",{first} 09:30:00\n")  # a time is fine
+    load_dataset(demo_copy)
 
 
 def test_an_empty_budget_table_is_a_warning(demo_copy: Path) -> None:

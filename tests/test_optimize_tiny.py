@@ -436,12 +436,14 @@ rules:
     assert register.loc["note_p1", "why"] == 'id=P1 ("P1")'
 
 
-def test_a_tier_s_potential_does_not_leak_to_channels_it_may_not_use() -> None:
+@pytest.mark.parametrize("second_kind", ["agent", "distributor"])
+def test_a_tier_s_potential_does_not_leak_to_channels_it_may_not_use(second_kind: str) -> None:
     """Tier A (500 k, direct channels only; no reps here) and tier D (500 k, partners) in one
-    territory; a distributor and an agent, each allowed tier D's 500 k. Channel by channel both
-    caps hold at 500 k each, yet together they may only reach tier D's 500 k: contribution
-    0.3 · 500 k = 150 000 (it was 300 000, tier A's potential sold through partners)."""
-    agent = {"id": "AGENT", "kind": "agent", "margin": 0.3}
+    territory; a distributor and an agent (or a second distributor channel), each allowed tier
+    D's 500 k. Channel by channel both caps hold at 500 k each, yet together they may only reach
+    tier D's 500 k: contribution 0.3 · 500 k = 150 000 (it was 300 000, tier A's potential sold
+    through partners)."""
+    agent = {"id": "AGENT", "kind": second_kind, "margin": 0.3}
     net = network(
         [("A", 0.0, 1e6)], [DIST, agent],
         partners=[{"id": "P1", "channel": "DIST", "capacity": 1e6, "fixed_cost": 0.0},

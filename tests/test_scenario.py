@@ -159,6 +159,10 @@ def test_cycle_is_reported_with_the_chain(tmp_path: Path) -> None:
          "overrides[0].drop", "cannot be dropped"),
         ("dataset: demo\noverrides:\n  - {table: partners, set: {capacity: -5}}\n",
          "overrides[0]", "this override leaves the dataset invalid: <partners>, row 2"),
+        ("dataset: demo\noverrides:\n"
+         "  - {table: budgets, where: {category: marketing}, set: {amount: -5}}\n"
+         "  - {table: budgets, where: {category: hiring}, scale: {amount: 2}}\n",
+         "overrides[0]", "this override leaves the dataset invalid: <budgets>"),
         ("dataset: demo\noptimize: {solver: {time_limit: fast}}\n", "optimize.solver.time_limit",
          None),
         ("optimize: {}\n", "dataset", "no dataset"),

@@ -190,6 +190,7 @@ def test_a_batch_limit_caps_the_scenario_limit_never_raises_it(small: Path) -> N
 def test_batch_jobs_share_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     # HiGHS' threads spin: 2 workers on 2 cores get 1 solver thread each, not the scenario's 2
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert thread_cap(2) == 1 and thread_cap(1) == 2 and thread_cap(8) == 1
     assert thread_cap(2, "dask") is None  # a cluster's workers are elsewhere
 

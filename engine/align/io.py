@@ -37,9 +37,9 @@ def write_alignment(alignment: Alignment, directory: str | Path) -> list[Path]:
     out = Path(directory)
     paths = [out / "assignment.csv", out / "territories.csv", out / "alignment.json"]
     write_text_atomic(paths[0], alignment.assignment.to_csv(index=False, lineterminator="\n"))
-    # sums of activities carry float noise (892.3200000000002): 12 significant digits
+    # sums of activities carry float noise (892.3200000000002): 15 significant digits
     territories = alignment.territories.to_csv(
-        index=False, lineterminator="\n", float_format="%.12g"
+        index=False, lineterminator="\n", float_format="%.15g"
     )
     write_text_atomic(paths[1], territories)
     write_text_atomic(paths[2], json.dumps(alignment.to_dict(), indent=2, sort_keys=True) + "\n")

@@ -179,6 +179,8 @@ _WORK = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[^.]+$")
 
 
 def _alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would send Ctrl-C on Windows: keep the folder
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

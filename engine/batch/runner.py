@@ -240,19 +240,22 @@ def run_batch(
             )
         result = BatchResult(tuple(outcomes[i] for i in range(len(jobs))))
         _write_summary(root, result)
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if previous is not _NOT_SET:  # (None: a handler set outside Python; the default then)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     if interrupted:
         raise KeyboardInterrupt
     return result
 
 
+_NOT_SET = object()
+
+
 def _terminate_as_interrupt() -> Any:
     """SIGTERM (``timeout``, cron, systemd, Kubernetes) handled as Ctrl-C: running jobs stop, the
-    summary is written. Returns the handler to restore (None off the main thread, where Python
-    cannot set one)."""
+    summary is written. Returns the handler to restore (``_NOT_SET`` off the main thread, where
+    Python cannot set one)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return _NOT_SET
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -10,8 +10,11 @@ user object ``{"name", "id", ...}`` under ``Owner`` becomes columns ``Owner`` (i
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -57,29 +60,32 @@ def column_index(columns: pd.Index) -> dict[str, str]:
 
 
 def _tabular(
-    frame: pd.DataFrame, file: str, shape: Shape, rows: np.ndarray | None = None
+    frame: pd.DataFrame, file: str, shape: Shape, rows: Sequence[np.ndarray] = ()
 ) -> Export:
-    """``rows``: each record's row in the file, where the reader skipped blank lines."""
+    """``rows``: each record's file row, as readers that skip blank lines count them (the first
+    that fits the frame is used)."""
     frame = frame.rename(columns=lambda name: str(name).strip()).fillna("").astype("str")
-    if rows is None or len(rows) != len(frame):
-        rows = np.arange(len(frame), dtype=np.int64) + 2
+    fits = [candidate for candidate in rows if len(candidate) == len(frame)]
+    numbers = fits[0] if fits else np.arange(len(frame), dtype=np.int64) + 2
     empty = (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
     if len(frame.columns) == 0:
         empty = np.ones(len(frame), dtype=bool)
     keep = ~empty
-    return Export(file, shape, frame[keep].reset_index(drop=True), rows[keep])
+    return Export(file, shape, frame[keep].reset_index(drop=True), numbers[keep])
 
 
-def _record_rows(path: Path) -> np.ndarray | None:
-    """The file row of every record when blank lines (which the readers skip) shift them."""
+def _record_rows(path: Path) -> list[np.ndarray]:
+    """Where blank lines shift the records: their file rows as Arrow's reader counts them (empty
+    lines skipped) and as the fallback reader does (lines of spaces and empty cells skipped too)."""
     try:
         raw = path.read_bytes()
     except OSError:
-        return None
+        return []
     if not _BLANK_LINE.search(raw):
-        return None
-    rows = record_rows(raw.decode("utf-8-sig", errors="replace"))
-    return np.asarray(rows, dtype=np.int64)
+        return []
+    text = raw.decode("utf-8-sig", errors="replace")
+    arrow = [n for n, record in enumerate(csv.reader(io.StringIO(text)), start=1) if record]
+    return [np.asarray(arrow[1:], dtype=np.int64), np.asarray(record_rows(text), dtype=np.int64)]
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")

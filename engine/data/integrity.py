@@ -113,11 +113,12 @@ def check_integrity(
 
 
 def _check_dates(log: IssueLog, label: str, dates: pd.Series) -> None:
-    """ISO dates (2027-03-14), as payouts read them: 14/03/2027 is not misread as March."""
+    """ISO dates, as documented (2027-03-14, a time after it allowed): 03/04/2027 could be
+    March or April."""
     given = dates.notna().to_numpy()
-    parsed = pd.to_datetime(dates.where(given, None), format="%Y-%m-%d", errors="coerce")
+    parsed = pd.to_datetime(dates.where(given, None), format="ISO8601", errors="coerce")
     log.rows(label, given & parsed.isna().to_numpy(), dates, column="date",
-             expected="a date (YYYY-MM-DD)")  # fmt: skip
+             expected="an ISO date (YYYY-MM-DD)")  # fmt: skip
 
 
 def _check_coordinates(log: IssueLog, label: str, territories: pd.DataFrame) -> None:

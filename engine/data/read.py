@@ -46,9 +46,13 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
             row=int(found.group(1)) if found else None,
         )
         return None
-    header = next(csv.reader(io.StringIO(text)), [])
-    if len(header) == len(frame.columns) and len(set(header)) < len(header):
-        frame.columns = pd.Index(header)  # pandas renames a repeated "x" to "x.1": undo that
+    end = text.find("\n")
+    header = next(csv.reader([text if end < 0 else text[:end].rstrip("\r")]), [])
+    named = [name for name in header if name.strip()]
+    if len(header) == len(frame.columns) and len(set(named)) < len(named):
+        # pandas renames a repeated "x" to "x.1": undo that (empty names keep "Unnamed: n")
+        pairs = zip(header, frame.columns, strict=True)
+        frame.columns = pd.Index([name if name.strip() else column for name, column in pairs])
     if len(frame.columns) == 1 and ";" in str(frame.columns[0]):
         log.error(label, "comma-separated values (this file looks separated by ';')", row=1)
         return None

@@ -269,21 +269,21 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
             problems.append(f"revenue of {territory} above its potential")
     # a set of channels earns at most what the accounts that may buy through one of them hold
     held = _held_by_kinds(inputs)
-    earning: dict[str, dict[str, float]] = defaultdict(dict)
-    for row in records(revenue):
+    earning: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for row in records(revenue):  # by channel kind: the bound depends on kinds only
         if row.revenue > 1e-6:
-            earning[str(row.territory)][str(row.channel)] = float(row.revenue)
-    for territory, by_channel in earning.items():
+            kind_of = str(channels.loc[row.channel, "kind"])
+            earning[str(row.territory)][kind_of] += float(row.revenue)
+    for territory, by_kind in earning.items():
         if territory not in held:
             continue  # no accounts: the territory's potential is open to every channel
-        for size in range(2, len(by_channel) + 1):
-            for subset in itertools.combinations(sorted(by_channel), size):
-                bought = {str(channels.loc[c, "kind"]) for c in subset}
-                bound = sum(p for allowed, p in held[territory] if allowed & bought)
-                if _over(sum(by_channel[c] for c in subset), bound, 1e-6):
+        for size in range(1, len(by_kind) + 1):
+            for sold in itertools.combinations(sorted(by_kind), size):
+                bound = sum(p for allowed, p in held[territory] if allowed & set(sold))
+                if _over(sum(by_kind[k] for k in sold), bound, 1e-6):
                     problems.append(
-                        f"revenue of {territory} through {', '.join(subset)} above the potential "
-                        f"of the accounts whose tiers allow them ({bound:,.2f})"
+                        f"revenue of {territory} through {', '.join(sold)} channels above the "
+                        f"potential of the accounts whose tiers allow them ({bound:,.2f})"
                     )
 
     # coverage: the least shortfall with eligibility, by max-flow / min-cut over channel sets

@@ -111,8 +111,12 @@ def potential_groups(
     totals = frame.groupby("territory")["w"].transform("sum").to_numpy(float)
     frame["w"] = np.where(totals > 0, frame["w"], 1.0)
     frame["share"] = frame["w"] / frame.groupby("territory")["w"].transform("sum")
-    eligible = tiers["eligible_channels"].reindex(ids).to_numpy(dtype=object)
-    frame["kinds"] = ["|".join(sorted(e)) if isinstance(e, tuple | list) else "" for e in eligible]
+    eligible = tiers["eligible_channels"].reindex(ids)
+    codes, distinct = pd.factorize(eligible.map(lambda e: tuple(e) if isinstance(e, list) else e))
+    names = np.array(
+        ["|".join(sorted(e)) if isinstance(e, tuple) else "" for e in distinct] + [""], dtype=object
+    )
+    frame["kinds"] = names[codes]  # (code -1, no tier: the last, empty name)
     frame = frame[frame["kept"]]
     held = frame.groupby(["territory", "kinds"])["share"].sum().reset_index()
     every = "|".join(sorted(_REP_KINDS | _PARTNER_KINDS | {"online"}))

@@ -89,17 +89,18 @@ def _time_left(solver: SolverSettings, deadline: float | None, floor: float) -> 
 
 def _lexicographic(
     model: AllocationModel, report: SolverReport, deadline: float | None
-) -> SolverReport:
+) -> tuple[SolverReport, bool]:
     """The best secondary value among plans within ``tolerance`` of the primary optimum.
 
     The two stages share what is left of the time limit (the polish, an LP, gets at least a
     second). The report stays in the primary goal's terms: the returned plan's primary value,
     the first solve's bound and the gap between them (up to the tolerance plus the MIP gap);
-    ``feasible`` when either stage stopped at its limit.
+    ``feasible`` when either stage stopped at its limit. The flag says whether the secondary
+    stage's plan is the one returned.
     """
     secondary = model.settings.secondary
     if secondary is None or secondary.mode != "lexicographic" or report.objective is None:
-        return report
+        return report, False
     terms, constant, maximise = objective_terms(model)
     best = report.objective
     slack = secondary.tolerance * max(abs(best), 1.0)
@@ -113,11 +114,11 @@ def _lexicographic(
     settings = _time_left(model.settings.solver, deadline, 1.0)
     second = run_solver(model.problem, settings, start=start)
     if not second.has_solution:  # keep the primary plan (values were overwritten: re-solve)
-        return report
+        return report, False
     polish = _polish(model, _time_left(model.settings.solver, deadline, 1.0))
     value = constant + sum(c * float(v.varValue or 0.0) for v, c in terms)
     stopped = second.status is not SolveStatus.OPTIMAL or polish.status is SolveStatus.FEASIBLE
-    return replace(
+    reported = replace(
         report,
         status=SolveStatus.FEASIBLE if stopped else report.status,
         objective=value,
@@ -129,6 +130,7 @@ def _lexicographic(
             f"the secondary goal {second.status.value}; primary solve {report.message}"
         ),
     )
+    return reported, True
 
 
 def _polish(model: AllocationModel, settings: SolverSettings) -> SolverReport:
@@ -217,10 +219,13 @@ def _notes(model: AllocationModel) -> list[str]:
 
 
 def _headline(
-    status: SolveStatus, findings: list[Finding], relaxed: int, settings: OptimizeSettings
+    status: SolveStatus,
+    findings: list[Finding],
+    relaxed: int,
+    settings: OptimizeSettings,
+    lexicographic: bool = False,
 ) -> str:
     secondary = settings.secondary
-    lexicographic = secondary is not None and secondary.mode == "lexicographic"
     if status is SolveStatus.OPTIMAL and secondary is not None and lexicographic:
         goal = {"workload": "workload imbalance"}.get(secondary.goal, secondary.goal)
         return (
@@ -263,6 +268,7 @@ def solve(
     limit = settings.solver.time_limit  # shared by every solve below, from here on
     deadline = None if limit is None else time.perf_counter() + limit
     heuristic_value = None
+    lexicographic = False  # whether the plan is the lexicographic secondary stage's
     report = SolverReport(status=SolveStatus.INFEASIBLE, message="pre-check: infeasible")
     if not blocked:
         started = time.perf_counter()
@@ -280,7 +286,7 @@ def solve(
                 build_seconds=build_seconds,
             )
         if report.has_solution:
-            report = _lexicographic(model, report, deadline)
+            report, lexicographic = _lexicographic(model, report, deadline)
     relaxed = 0
     final = model
     if report.status in _NO_SOLUTION:
@@ -310,7 +316,7 @@ def solve(
     tables = assemble.tables(final) if solved else {}
     kpis = assemble.kpis(final, tables) if solved else {}
     explanation = Explanation(
-        summary=_headline(report.status, findings, relaxed, settings),
+        summary=_headline(report.status, findings, relaxed, settings, lexicographic),
         lines=explain.lines(final) if solved else (),
         relaxations=explain.relaxations(final) if final is not model else (),
         prechecks=tuple(

@@ -131,12 +131,41 @@ def apply_overrides(
     dataset: Dataset, overrides: Iterable[tuple[str, int | str, Override]], *, scenario: str
 ) -> Dataset:
     """A new dataset with every override applied in order; ``dataset`` is not changed."""
+    listed = list(overrides)
+    frames = _applied(dataset, listed)
+    if frames is None:
+        return dataset
+    try:
+        return dataset_from_frames(frames, dataset.manifest)
+    except DataError as error:
+        problems = "; ".join(str(issue) for issue in error.issues)
+        if error.omitted:
+            problems += f"; … and {error.omitted} more"
+        # the first override after which the data no longer validates (only on this path)
+        for count in range(1, len(listed) + 1):
+            partial = _applied(dataset, listed[:count])
+            try:
+                if partial is not None:
+                    dataset_from_frames(partial, dataset.manifest)
+            except DataError:
+                file, index, _ = listed[count - 1]
+                key = index if isinstance(index, str) else f"overrides[{index}]"
+                raise ScenarioError(
+                    f"this override leaves the dataset invalid: {problems}", file=file, key=key
+                ) from None
+        raise ScenarioError(
+            f"the overrides leave the dataset invalid: {error}", file=scenario, key="overrides"
+        ) from None
+
+
+def _applied(
+    dataset: Dataset, overrides: list[tuple[str, int | str, Override]]
+) -> dict[str, pd.DataFrame] | None:
+    """The tables with ``overrides`` applied in order (None when they change nothing)."""
     frames = {name: frame.copy(deep=False) for name, frame in dataset.frames.items()}
     changed = False
-    last: dict[str, tuple[str, str]] = {}  # table -> (file, key) of the last override changing it
     for file, index, override in overrides:
         key = index if isinstance(index, str) else f"overrides[{index}]"
-        last[override.table] = (file, key)
         if override.table not in frames:
             raise ScenarioError(
                 f"the dataset has no {override.table} table", file=file, key=f"{key}.table"
@@ -157,20 +186,4 @@ def apply_overrides(
                 frames[override.table] = apply_change(
                     frame, mask, action, changes, file=file, key=key
                 )
-    if not changed:
-        return dataset
-    try:
-        return dataset_from_frames(frames, dataset.manifest)
-    except DataError as error:
-        # name the override that last changed the first table found wrong, where there is one
-        tables = [i.file[1:-1] for i in error.issues if i.file and i.file[:1] + i.file[-1:] == "<>"]
-        culprit = next((last[t] for t in tables if t in last), None)
-        if culprit is not None:
-            file, key = culprit
-            problems = "; ".join(str(issue) for issue in error.issues)
-            raise ScenarioError(
-                f"this override leaves the dataset invalid: {problems}", file=file, key=key
-            ) from None
-        raise ScenarioError(
-            f"the overrides leave the dataset invalid: {error}", file=scenario, key="overrides"
-        ) from None
+    return frames if changed else None

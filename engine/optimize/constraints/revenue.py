@@ -120,19 +120,20 @@ def define_territory_potential(model: AllocationModel) -> None:
 
 
 def define_channel_eligibility(model: AllocationModel) -> None:
-    """Σ_{c∈S} revenue[t, c] ≤ the potential of t's accounts that may buy through some channel of
-    S, for every set S of two or more of t's channels where that is not already implied (by the
+    """Σ revenue[t, c] over the channels c of a set of kinds K ≤ the potential of t's accounts
+    that may buy through some kind of K, for every K where that is not already implied (by the
     channels' own caps or the territory's potential). One channel's cap holds its eligible share
     already; without these rows, potential only tier A may reach (direct channels) could still be
-    earned through partners, a channel at a time."""
+    earned through partners, a channel at a time. At most 2^5 − 1 sets of kinds per territory,
+    however many channels there are."""
     groups = model.data.potential_groups
     if groups is None:
         return
     revenue = model.family("revenue")
     kind = model.data.channels["kind"]
-    by_territory: dict[str, list[str]] = defaultdict(list)
+    by_territory: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for territory, channel in revenue:
-        by_territory[territory].append(channel)
+        by_territory[territory][str(kind[channel])].append(channel)
     held = {
         territory: [
             (set(k.split("|")) - {""}, float(p))
@@ -142,18 +143,21 @@ def define_channel_eligibility(model: AllocationModel) -> None:
     }
     potential = model.data.territories["potential"]
     for territory in sorted(by_territory):
-        channels = sorted(by_territory[territory])
+        channels_of = by_territory[territory]
         mine = held.get(territory, [])
         total = float(potential[territory])
-        for size in range(2, len(channels) + 1):
-            for subset in itertools.combinations(channels, size):
-                kinds = {str(kind[c]) for c in subset}
-                bound = sum(p for allowed, p in mine if allowed & kinds)
-                caps = sum(float(revenue[territory, c].upBound or 0.0) for c in subset)
+        kinds_here = sorted(channels_of)
+        for size in range(1, len(kinds_here) + 1):
+            for kinds in itertools.combinations(kinds_here, size):
+                channels = sorted(c for k in kinds for c in channels_of[k])
+                if len(channels) < 2:
+                    continue  # one channel: its own cap is the bound
+                bound = sum(p for allowed, p in mine if allowed & set(kinds))
+                caps = sum(float(revenue[territory, c].upBound or 0.0) for c in channels)
                 if bound >= min(caps, total) * (1 - 1e-9):
                     continue  # implied
-                terms = [(revenue[territory, c], 1.0) for c in subset]
-                model.add_row("eligibility", (territory, *subset), terms, "<=", bound)
+                terms = [(revenue[territory, c], 1.0) for c in channels]
+                model.add_row("eligibility", (territory, *kinds), terms, "<=", bound)
 
 
 def head_cut_applies(efforts: list[float], point: float) -> bool:
