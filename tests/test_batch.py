@@ -158,7 +158,7 @@ def test_an_interrupted_batch_still_writes_its_summary(tmp_path: Path) -> None:
 _TERMINATED_BATCH = """
 import os, sys, time
 from pathlib import Path
-from engine.batch import BatchJob, run_batch
+from engine.batch import BatchJob, Terminated, run_batch
 
 def slow(payload, folder):
     Path(payload["pids"], str(os.getpid())).write_text("")
@@ -169,6 +169,8 @@ out, pids = sys.argv[1], sys.argv[2]
 jobs = [BatchJob(f"j{i}", f"k{i}", {"pids": pids}) for i in range(3)]
 try:
     run_batch(slow, jobs, out, workers=2, timeout=120)
+except Terminated:
+    sys.exit(143)
 except KeyboardInterrupt:
     sys.exit(130)
 """
@@ -210,7 +212,7 @@ def test_sigterm_stops_the_jobs_and_writes_the_summary(tmp_path: Path) -> None:
     # what timeout, cron, systemd and Kubernetes send: handled as Ctrl-C
     parent, out, children = _start_batch(tmp_path)
     parent.send_signal(signal.SIGTERM)
-    assert parent.wait(timeout=20) == 130
+    assert parent.wait(timeout=20) == 143  # raised as Terminated, a KeyboardInterrupt
     assert _gone(children)
     summary = (out / "summary.csv").read_text().splitlines()
     assert [line.split(",")[2] for line in summary[1:]] == ["cancelled"] * 3

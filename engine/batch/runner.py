@@ -37,7 +37,7 @@ from engine.batch.isolate import (
     sweep_work_folders,
 )
 
-__all__ = ["MAX_FOLDER_BYTES", "BatchResult", "job_folders", "run_batch"]
+__all__ = ["MAX_FOLDER_BYTES", "BatchResult", "Terminated", "job_folders", "run_batch"]
 
 Executor = Literal["local", "dask"]
 Progress = Callable[[JobOutcome], None]
@@ -211,7 +211,7 @@ def run_batch(
     root.mkdir(parents=True, exist_ok=True)
     sweep_work_folders(root, folders)
     outcomes: dict[int, JobOutcome] = {}  # by the job's position
-    interrupted = False
+    interrupted: KeyboardInterrupt | None = None
     previous = _terminate_as_interrupt()
     try:
         todo: list[int] = []
@@ -242,12 +242,16 @@ def run_batch(
         _write_summary(root, result)
         if previous is not _NOT_SET:  # (None: a handler set outside Python; the default then)
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
-    if interrupted:
-        raise KeyboardInterrupt
+    if interrupted is not None:
+        raise interrupted
     return result
 
 
 _NOT_SET = object()
+
+
+class Terminated(KeyboardInterrupt):
+    """The batch got SIGTERM: stopped as on Ctrl-C (the command line exits 143, not 130)."""
 
 
 def _terminate_as_interrupt() -> Any:
@@ -258,7 +262,7 @@ def _terminate_as_interrupt() -> Any:
         return _NOT_SET
 
     def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     return signal.signal(signal.SIGTERM, interrupt)
 
@@ -281,9 +285,9 @@ def _run_local(
     workers: int,
     progress: Progress | None,
     outcomes: dict[int, JobOutcome],
-) -> bool:
+) -> KeyboardInterrupt | None:
     """Run the jobs ``todo`` on a thread pool (one child process per job), recording their
-    outcomes by position; True when interrupted.
+    outcomes by position; the interrupt (Ctrl-C or SIGTERM) when interrupted, else None.
 
     On Ctrl-C or SIGTERM the queued jobs are cancelled, the running ones stopped (their child
     processes ended), and the caller still writes the summary.
@@ -315,7 +319,7 @@ def _run_local(
             if i not in outcomes and future.done() and not future.cancelled():
                 record(future, i)
         if isinstance(error, KeyboardInterrupt):
-            return True
+            return error
         raise
     pool.shutdown(wait=True)
-    return False
+    return None

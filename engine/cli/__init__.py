@@ -38,9 +38,12 @@ class SalesnetGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(EXIT_INVALID)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as stop:  # Ctrl-C: 130; SIGTERM to a batch: 143 (128 + 15)
+            from engine.batch.runner import Terminated
+
+            terminated = isinstance(stop, Terminated)
+            click.echo("terminated" if terminated else "interrupted", err=True)
+            ctx.exit(143 if terminated else 130)
         except OSError as error:  # a file that can't be read or written: the user's to fix
             where = f" {error.filename!r}" if error.filename else ""
             click.echo(f"error: cannot access{where}: {error.strerror or error}", err=True)
