@@ -35,66 +35,31 @@ def _over(value: float, limit: float, rel: float = 1e-6, abs_: float = 0.05) -> 
     return value > limit + abs_ + rel * abs(limit)
 
 
-def _eligible_potential(inputs: PlanningInputs) -> dict[tuple[str, str], float]:
+def _eligible_potential(
+    inputs: PlanningInputs, held: dict[str, list[tuple[frozenset[str], float]]]
+) -> dict[tuple[str, str], float]:
+    """Per (territory, channel): the potential of the accounts whose tiers allow its kind (all of
+    it where the territory has no accounts)."""
     dataset = inputs.network.dataset
-    accounts = dataset.accounts
-    tiers = inputs.tiers.set_index("account")
     kinds = dataset.channels.set_index("id")["kind"].astype(str)
-    excluded = {d.entity_id for d in inputs.directives
-                if isinstance(d, Exclude) and d.entity_kind == "account"}  # fmt: skip
-    weights: dict[str, float] = defaultdict(float)
-    hits: dict[tuple[str, str], float] = defaultdict(float)
-    counts: dict[str, float] = defaultdict(float)
-    count_hits: dict[tuple[str, str], float] = defaultdict(float)
-    for account, territory, revenue in zip(
-        accounts["id"], accounts["territory"], accounts["revenue_12m"], strict=True
-    ):
-        weights[str(territory)] += float(revenue)  # an avoided account's share is lost
-        counts[str(territory)] += 1.0
-        if str(account) in excluded:
-            continue
-        eligible = at(tiers)[str(account), "eligible_channels"]
-        for channel, kind in kinds.items():
-            if kind in eligible:
-                hits[str(territory), str(channel)] += float(revenue)
-                count_hits[str(territory), str(channel)] += 1.0
     out = {}
     for territory, potential in zip(
-        dataset.territories["id"], dataset.territories["potential"], strict=True
+        dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True
     ):
-        for channel in kinds.index:
-            key = (str(territory), str(channel))
-            if weights[str(territory)] > 0:
-                share = hits[key] / weights[str(territory)]
-            elif counts[str(territory)] > 0:
-                share = count_hits[key] / counts[str(territory)]
-            else:
-                share = 1.0
-            out[key] = float(potential) * share
+        for channel, kind in kinds.items():
+            groups = held.get(territory)
+            value = float(potential) if groups is None else sum(p for k, p in groups if kind in k)
+            out[territory, str(channel)] = value
     return out
 
 
-def _open_potential(inputs: PlanningInputs) -> dict[str, float]:
-    """Per territory: its potential less the share of the accounts avoided (by revenue, or by
-    count where its accounts have none)."""
+def _open_potential(
+    inputs: PlanningInputs, held: dict[str, list[tuple[frozenset[str], float]]]
+) -> dict[str, float]:
+    """Per territory: its potential less the share of the accounts avoided."""
     dataset = inputs.network.dataset
-    excluded = {d.entity_id for d in inputs.directives
-                if isinstance(d, Exclude) and d.entity_kind == "account"}  # fmt: skip
-    accounts = dataset.accounts
-    frame = pd.DataFrame(
-        {
-            "territory": accounts["territory"].astype(str),
-            "revenue": accounts["revenue_12m"].astype(float),
-            "count": 1.0,
-            "avoided": accounts["id"].astype(str).isin(excluded).astype(float),
-        }
-    )
-    frame["avoided_revenue"] = frame["revenue"] * frame["avoided"]
-    sums = frame.groupby("territory")[["revenue", "count", "avoided", "avoided_revenue"]].sum()
-    by_revenue = sums["avoided_revenue"] / sums["revenue"].where(sums["revenue"] > 0)
-    lost = by_revenue.fillna(sums["avoided"] / sums["count"])
     return {
-        territory: float(potential) * (1.0 - float(lost.get(territory, 0.0)))
+        territory: float(potential) if territory not in held else sum(p for _, p in held[territory])
         for territory, potential in zip(
             dataset.territories["id"].astype(str), dataset.territories["potential"], strict=True
         )
@@ -240,8 +205,9 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
             problems.append(f"rep hours in {territory} × {channel} do not add up")
 
     # revenue: eligibility, share caps, potential, response bound
-    eligible = _eligible_potential(inputs)
-    potential = _open_potential(inputs)
+    held = _held_by_kinds(inputs)  # the one pass over the accounts
+    eligible = _eligible_potential(inputs, held)
+    potential = _open_potential(inputs, held)
     points = sorted(set(settings.response_points))
     per_territory: dict[str, float] = defaultdict(float)
     for row in records(revenue):
@@ -268,7 +234,6 @@ def check_plan(plan: Plan, inputs: PlanningInputs, settings: OptimizeSettings) -
         if _over(total, float(potential[territory])):
             problems.append(f"revenue of {territory} above its potential")
     # a set of channels earns at most what the accounts that may buy through one of them hold
-    held = _held_by_kinds(inputs)
     earning: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for row in records(revenue):  # by channel kind: the bound depends on kinds only
         if row.revenue > 1e-6:
