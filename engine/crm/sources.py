@@ -10,8 +10,6 @@ user object ``{"name", "id", ...}`` under ``Owner`` becomes columns ``Owner`` (i
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Sequence
@@ -84,8 +82,8 @@ def _record_rows(path: Path) -> list[np.ndarray]:
     if not _BLANK_LINE.search(raw):
         return []
     text = raw.decode("utf-8-sig", errors="replace")
-    arrow = [n for n, record in enumerate(csv.reader(io.StringIO(text)), start=1) if record]
-    return [np.asarray(arrow[1:], dtype=np.int64), np.asarray(record_rows(text), dtype=np.int64)]
+    arrow = record_rows(text, skip_empty_cells=False)
+    return [np.asarray(arrow, dtype=np.int64), np.asarray(record_rows(text), dtype=np.int64)]
 
 
 _BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n")

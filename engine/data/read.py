@@ -74,10 +74,15 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\r?\n")
 _COMMAS_ONLY = re.compile(r"\n[ \t]*,[ \t,]*(\r?\n|$)")
 
 
-def record_rows(text: str) -> list[int]:
-    """The spreadsheet row of every data record (blank lines counted, the header dropped)."""
+def record_rows(text: str, *, skip_empty_cells: bool = True) -> list[int]:
+    """The spreadsheet row of every data record (blank lines counted, the header dropped).
+    Lines of spaces and records of empty cells are skipped as records, as this module's reader
+    skips them; ``skip_empty_cells=False``: only empty lines, as Arrow's CSV reader does."""
     reader = csv.reader(io.StringIO(text))
-    rows = [n for n, record in enumerate(reader, start=1) if "".join(record).strip()]
+    if skip_empty_cells:
+        rows = [n for n, record in enumerate(reader, start=1) if "".join(record).strip()]
+    else:
+        rows = [n for n, record in enumerate(reader, start=1) if record]
     return rows[1:]
 
 
