@@ -41,13 +41,19 @@ def _fail() -> None:
     click.get_current_context().exit(1)
 
 
-def _table_path(path: str) -> Path:
-    """A data file, or the accounts table of a dataset folder (``demo``: the shipped demo)."""
+def _given_path(path: str) -> Path:
+    """``path``, or for ``demo`` (when no such file is here) the shipped demo's folder."""
     candidate = Path(path)
     if path == "demo" and not candidate.exists():
         from engine.demo import demo_path
 
         candidate = Path(demo_path())
+    return candidate
+
+
+def _table_path(path: str) -> Path:
+    """A data file, or the accounts table of a dataset folder (``demo``: the shipped demo)."""
+    candidate = _given_path(path)
     if candidate.is_dir():
         for name in ("accounts.parquet", "accounts.csv"):
             if (candidate / name).exists():
@@ -214,11 +220,7 @@ def check(files: tuple[str, ...], data_path: str | None, quiet: bool) -> None:
 def _risk_on_dataset(file: str, data_path: str) -> list[Finding]:
     """A risk file's rules run on a dataset folder's tables, as a plan would (what a column
     the tables lack, or a value of the wrong kind, does); [] for other files or data."""
-    folder = Path(data_path)
-    if data_path == "demo" and not folder.exists():
-        from engine.demo import demo_path
-
-        folder = Path(demo_path())
+    folder = _given_path(data_path)
     data = load_yaml_file(file)
     if not folder.is_dir() or not isinstance(data, dict) or data.get("kind") != "risk_responses":
         return []
