@@ -22,7 +22,7 @@ import pandas as pd
 
 from engine.crm.mapping import CrmMapping
 from engine.data.issues import IssueLog
-from engine.data.read import read_table, record_rows
+from engine.data.read import empty_rows, read_table, record_rows
 from engine.errors import DataError, DataIssue
 
 __all__ = ["Export", "Shape", "column_index", "detect_module", "read_export", "records_export"]
@@ -65,7 +65,7 @@ def _tabular(
     frame = frame.rename(columns=lambda name: str(name).strip()).fillna("").astype("str")
     fits = [candidate for candidate in rows if len(candidate) == len(frame)]
     numbers = fits[0] if fits else np.arange(len(frame), dtype=np.int64) + 2
-    empty = (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
+    empty = empty_rows(frame)
     if len(frame.columns) == 0:
         empty = np.ones(len(frame), dtype=bool)
     keep = ~empty

@@ -18,7 +18,7 @@ import pandas as pd
 
 from engine.data.issues import IssueLog
 
-__all__ = ["read_table", "record_rows"]
+__all__ = ["empty_rows", "read_table", "record_rows"]
 
 _LINE = re.compile(r"line (\d+)")
 
@@ -58,7 +58,7 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
         return None
     empty = np.zeros(len(frame), dtype=bool)
     if _COMMAS_ONLY.search(text):  # rows of empty cells (",,,," as spreadsheets export them)
-        empty = (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
+        empty = empty_rows(frame)
     if empty.any():  # skipped
         frame = frame[~empty].reset_index(drop=True)
     if empty.any() or _BLANK_LINE.search(text):  # skipped lines still count as rows
@@ -66,6 +66,11 @@ def _parse_csv(raw: bytes, label: str, log: IssueLog) -> pd.DataFrame | None:
         if len(rows) == len(frame):
             log.lines[label] = rows
     return frame
+
+
+def empty_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose cells (text) are all empty or spaces."""
+    return (frame.apply(lambda column: column.str.strip() == "")).all(axis=1).to_numpy()
 
 
 #: A line with nothing but spaces, which the CSV reader skips.
